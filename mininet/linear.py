@@ -1,0 +1,118 @@
+"""Linear and Identity layers."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Linear(Module):
+    r"""Affine map ``y = x W^T + b``.
+
+    Forward:  y = x @ W^T + b                (``torch.addmm(b, x, W.t())``, what ``F.linear`` runs)
+    Backward: dL/dx = g @ W
+              dL/dW += g^T @ x              (summed over every leading dimension of x)
+              dL/db += sum of g over every leading dimension
+    where g = dL/dy.
+
+    Default initialisation is torch.nn.Linear's, bit for bit for the same RNG state:
+    W ~ U(-1/sqrt(in), 1/sqrt(in)) (``kaiming_uniform_(a=sqrt(5))``), then b ~ U(-1/sqrt(in), 1/sqrt(in)).
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: if ``False``, the layer has no additive bias.
+        device, dtype: where and in which dtype the parameters are created (torch's defaults).
+
+    Shape:
+        - Input: ``(*, in_features)``; replicated (``replicate(R)``): ``(R, N, in_features)``.
+        - Output: ``(*, out_features)``; replicated: ``(R, N, out_features)``.
+        - weight: ``(out_features, in_features)``, bias: ``(out_features,)`` (replicated: a leading ``R``).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(torch.empty((out_features, in_features), device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(torch.empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self._input: torch.Tensor | None = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch.nn.Linear's initialisation (the same draws in the same order)."""
+        init.kaiming_uniform_(self.weight.data, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight.data)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias.data, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{self._get_name()}(in_features={self.in_features}, out_features={self.out_features}): "
+                f"input has {x.shape[-1]} features in its last dimension (shape {tuple(x.shape)}), "
+                f"expected {self.in_features}")
+        self._input = x
+        w = self.weight.data
+        b = None if self.bias is None else self.bias.data
+        if w.dim() == 2:
+            x2 = x if x.dim() == 2 else x.reshape(-1, self.in_features)
+            y = torch.mm(x2, w.t()) if b is None else torch.addmm(b, x2, w.t())
+            return y if x.dim() == 2 else y.view(*x.shape[:-1], self.out_features)
+        if x.dim() != 3 or x.shape[0] != w.shape[0]:
+            raise ValueError(f"{self._get_name()} holds {w.shape[0]} replicas: expected input of shape "
+                             f"({w.shape[0]}, N, {self.in_features}), got {tuple(x.shape)}")
+        wt = w.transpose(-1, -2)
+        return torch.bmm(x, wt) if b is None else torch.baddbmm(b.unsqueeze(-2), x, wt)
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        x = self._input
+        if x is None:
+            raise self._missing_forward()
+        w = self.weight.data
+        if w.dim() == 2:
+            g2 = grad_output.reshape(-1, self.out_features)
+            x2 = x.reshape(-1, self.in_features)
+            # g^T @ x, the operand order autograd's addmm backward uses (same bits).
+            self.weight.accumulate(torch.mm(g2.t(), x2))
+            if self.bias is not None:
+                self.bias.accumulate(g2.sum(0))
+            grad_input = torch.mm(g2, w)
+            return grad_input if x.dim() == 2 else grad_input.view(x.shape)
+        self.weight.accumulate(torch.bmm(grad_output.transpose(-1, -2), x))
+        if self.bias is not None:
+            self.bias.accumulate(grad_output.sum(-2))
+        return torch.bmm(grad_output, w)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged. Forward: y = x. Backward: dL/dx = dL/dy.
+
+    Args:
+        *args, **kwargs: accepted and ignored, as in torch.nn.Identity.
+
+    Shape:
+        - Input: ``(*)``; Output: ``(*)``, same shape.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        return grad_output

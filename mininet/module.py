@@ -1,0 +1,292 @@
+"""Module: the base class of every layer and loss, with torch.nn's bookkeeping API."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterator, Mapping
+
+import torch
+
+from .parameter import Parameter
+
+
+class Module:
+    """Base class of all mininet layers and losses.
+
+    Subclasses implement ``forward(*inputs)`` and ``backward(grad_output)``:
+
+    * ``forward`` computes the output and keeps on the module what ``backward`` needs.
+    * ``backward(grad_output)`` returns d loss / d input and *accumulates* (``+=``) d loss / d p into
+      each parameter's ``.grad``, so gradients of several backward calls add up until ``zero_grad()``.
+
+    Parameters, buffers and submodules assigned as attributes are registered in order, so
+    ``state_dict()`` has the same keys, order and shapes as the equivalent ``torch.nn`` model.
+
+    Replicas: ``replicate(n)`` turns every parameter and buffer into ``n`` independent copies stacked
+    along a new leading dimension. Inputs then carry the same leading dimension and each replica trains
+    as if it were its own model (used to train many repetitions at once).
+    """
+
+    training: bool
+    replicas: int | None
+
+    def __init__(self) -> None:
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already.
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "replicas", None)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Attributes stay ordinary instance attributes (fast lookups in the hot path);
+        # the registries only remember names and order.
+        params, modules, buffers = self._parameters, self._modules, self._buffers
+        if isinstance(value, Parameter):
+            modules.pop(name, None)
+            buffers.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            buffers.pop(name, None)
+            modules[name] = value
+        elif name in buffers:
+            if value is not None and not isinstance(value, torch.Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} to buffer '{name}' (tensor or None expected)")
+            buffers[name] = value
+        elif name in params and value is None:
+            params[name] = None
+        elif name in params or name in modules:
+            kind = "parameter" if name in params else "submodule"
+            raise TypeError(f"cannot assign {type(value).__name__} to {kind} '{name}' of {self._get_name()}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is None:
+            self._parameters[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: torch.Tensor | None, persistent: bool = True) -> None:
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is None:
+            self._modules[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, module)
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError(f"{self._get_name()} has no forward()")
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{self._get_name()} has no backward()")
+
+    def __call__(self, *args: Any) -> Any:
+        return self.forward(*args)
+
+    def _missing_forward(self) -> RuntimeError:
+        return RuntimeError(f"{self._get_name()}.backward() called before forward(): nothing to differentiate")
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_prefix, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, torch.Tensor]]:
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_prefix, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[torch.Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self, prefix: str = "") -> OrderedDict[str, torch.Tensor]:
+        """Parameters then persistent buffers of each module, depth first: torch.nn's keys and order."""
+        out: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._save_to_state_dict(out, prefix)
+        return out
+
+    def _save_to_state_dict(self, out: dict[str, torch.Tensor], prefix: str) -> None:
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[prefix + name] = p.data
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                out[prefix + name] = b
+        for name, child in self._modules.items():
+            if child is not None:
+                child._save_to_state_dict(out, f"{prefix}{name}.")
+
+    def load_state_dict(self, state_dict: Mapping[str, torch.Tensor], strict: bool = True) -> None:
+        """Copy tensors into this module's parameters and buffers (in place, keeping dtype and device).
+
+        Raises ``KeyError`` for missing or unexpected keys when ``strict`` and ``ValueError`` for a
+        shape mismatch, naming every offending key at once.
+        """
+        own = self._state_slots()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and (missing or unexpected):
+            if missing:
+                problems.append(f"missing keys: {', '.join(missing)}")
+            if unexpected:
+                problems.append(f"unexpected keys: {', '.join(unexpected)}")
+            raise KeyError(f"error loading state_dict into {self._get_name()}: " + "; ".join(problems))
+        for key, (module, name, is_param) in own.items():
+            if key not in state_dict:
+                continue
+            src = state_dict[key]
+            current = module._parameters[name].data if is_param else module._buffers[name]
+            if tuple(src.shape) != tuple(current.shape):
+                problems.append(f"{key}: expected shape {tuple(current.shape)}, got {tuple(src.shape)}")
+        if problems:
+            raise ValueError(f"error loading state_dict into {self._get_name()}: " + "; ".join(problems))
+        for key, (module, name, is_param) in own.items():
+            if key in state_dict:
+                target = module._parameters[name].data if is_param else module._buffers[name]
+                target.copy_(state_dict[key].detach())
+
+    def _state_slots(self) -> dict[str, tuple[Module, str, bool]]:
+        slots: dict[str, tuple[Module, str, bool]] = {}
+        for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    slots[dot + name] = (module, name, True)
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    slots[dot + name] = (module, name, False)
+        return slots
+
+    # ------------------------------------------------------------------ modes and conversion
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.zero_()
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move/cast parameters and buffers like ``torch.nn.Module.to``: ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``; integer buffers keep their dtype."""
+        device, dtype, _, _ = torch._C._nn._parse_to(*args, **kwargs)
+
+        def convert(t: torch.Tensor) -> torch.Tensor:
+            if dtype is not None and t.is_floating_point():
+                return t.to(device=device, dtype=dtype)
+            return t.to(device=device)
+
+        return self._apply(convert)
+
+    def double(self) -> Module:
+        return self.to(torch.float64)
+
+    def float(self) -> Module:
+        return self.to(torch.float32)
+
+    def _apply(self, fn) -> Module:
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is not None:
+                    p.data = fn(p.data)
+                    if p.grad is not None:
+                        p.grad = fn(p.grad)
+            for name, b in list(m._buffers.items()):
+                if b is not None:
+                    setattr(m, name, fn(b))
+        return self
+
+    def replicate(self, n: int) -> Module:
+        """Stack ``n`` independent copies of every parameter and buffer along a new leading dimension.
+
+        Each copy starts as the current value; load a stacked state_dict (see
+        :func:`mininet.stack_state_dicts`) to give each replica its own values. Inputs of the
+        replicated model carry the replica dimension first: ``(n, batch, features)``.
+        """
+        if self.replicas is not None:
+            raise RuntimeError(f"{self._get_name()} is already replicated ({self.replicas} replicas)")
+        if n < 1:
+            raise ValueError(f"replicate() needs n >= 1, got {n}")
+        self._apply(lambda t: t.unsqueeze(0).repeat(n, *([1] * t.dim())))
+        for m in self.modules():
+            object.__setattr__(m, "replicas", n)
+        return self
+
+    # ------------------------------------------------------------------ repr
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        extra = self.extra_repr()
+        if self.replicas is not None:
+            extra = f"{extra}, replicas={self.replicas}" if extra else f"replicas={self.replicas}"
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        if not lines:
+            return f"{self._get_name()}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{self._get_name()}(\n  {body}\n)"

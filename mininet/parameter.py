@@ -1,0 +1,51 @@
+"""Parameter: a trainable tensor and the gradient that backward accumulates into it."""
+
+from __future__ import annotations
+
+import torch
+
+
+class Parameter:
+    """A trainable tensor of a :class:`~mininet.Module`.
+
+    Unlike ``torch.nn.Parameter`` this is not a tensor subclass: it is a small holder with two
+    attributes, both assignable, exactly what a hand-written backward needs.
+
+    Attributes:
+        data: the value, a plain tensor that never requires grad.
+        grad: ``None`` until the first backward; then the accumulated gradient, same shape as ``data``.
+    """
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: torch.Tensor) -> None:
+        if not isinstance(data, torch.Tensor):
+            raise TypeError(f"Parameter expects a torch.Tensor, got {type(data).__name__}")
+        # detach: a tensor handed in from autograd-land must not drag a graph along.
+        self.data = data.detach()
+        self.grad: torch.Tensor | None = None
+
+    def accumulate(self, grad: torch.Tensor) -> None:
+        """Add ``grad`` to ``.grad`` (the first gradient is stored as is, as autograd does)."""
+        if self.grad is None:
+            self.grad = grad
+        else:
+            self.grad.add_(grad)
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.data.device
+
+    def numel(self) -> int:
+        return self.data.numel()
+
+    def __repr__(self) -> str:
+        return f"Parameter containing:\n{self.data!r}"
