@@ -1,6 +1,10 @@
-"""mininet.optim: torch.optim's optimizers, with torch.optim's update rules."""
+"""mininet.optim: torch.optim's optimizers and schedulers, with torch.optim's update rules."""
 
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
