@@ -1,0 +1,31 @@
+"""The ``mininet`` command: a click group with thin subcommands that call library functions.
+
+Exit codes: 0 success; 1 a failure during training; 2 a bad spec or bad usage.
+"""
+
+from __future__ import annotations
+
+import click
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mininet")
+def main() -> None:
+    """mininet: hand-written backpropagation, trained side by side with torch.nn from a TOML spec.
+
+    \b
+    Exit codes:
+      0  success
+      1  a failure during training
+      2  a bad spec or bad usage (every problem is listed, with key path and line)
+    """
+
+
+def _register() -> None:
+    # Each file holds one family of commands; importing it adds them to the group.
+    from . import cli_run  # noqa: F401
+
+
+_register()

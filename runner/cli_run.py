@@ -1,0 +1,105 @@
+"""Commands that train: run, compare, check."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from .cli import EXIT_FAILURE, EXIT_USAGE, main
+from .load import SpecError, load_spec
+from .metrics import METRICS
+from .registry import BACKENDS
+from .report import paired_table, summary_table
+from .train import EXECUTORS, run_spec
+
+SPEC_PATH = click.Path(dir_okay=False, path_type=Path)
+FORMAT = click.option("--format", "fmt", default="github", show_default=True,
+                      help="any tabulate format: github, plain, simple, grid, latex, ...")
+EXECUTOR = click.option("--executor", type=click.Choice(EXECUTORS), default="auto", show_default=True,
+                        help="vectorized: all repetitions as one computation; sequential: one by one; "
+                             "auto: vectorized where the spec allows it")
+
+
+def load_or_exit(path: Path):
+    """The spec and its folder, or the list of problems on stderr and exit code 2."""
+    try:
+        return load_spec(path)
+    except SpecError as e:
+        click.echo(e.report(), err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def parse_backends(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown or not names:
+        raise click.BadParameter(f"unknown backend {', '.join(unknown) or '(none)'}; choose from {', '.join(BACKENDS)}")
+    return names
+
+
+@main.command()
+@click.argument("spec", type=SPEC_PATH)
+@click.option("--backend", type=click.Choice(BACKENDS), default="mininet", show_default=True)
+@EXECUTOR
+@FORMAT
+def run(spec: Path, backend: str, executor: str, fmt: str) -> None:
+    """Train SPEC on one backend; print each repetition's final metrics and their summary."""
+    parsed, base = load_or_exit(spec)
+    (result,) = run_spec(parsed, (backend,), executor, base)
+    rows = []
+    for k in range(result.repetitions):
+        cells = [f"{result.metrics[k, -1, i].item():.4f}" for i in range(len(METRICS))]
+        rows.append([k] + cells + ["diverged" if result.diverged[k] else ""])
+    click.echo(tabulate(rows, headers=("repetition",) + METRICS + ("",), tablefmt=fmt, disable_numparse=True))
+    click.echo()
+    click.echo(summary_table([result], fmt))
+    if all(result.diverged):
+        sys.exit(EXIT_FAILURE)
+
+
+@main.command()
+@click.argument("specs", type=SPEC_PATH, nargs=-1, required=True)
+@click.option("--backends", default=",".join(BACKENDS), show_default=True, help="comma-separated backends")
+@EXECUTOR
+@FORMAT
+def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str) -> None:
+    """Train every SPEC on every backend from the same data, weights and batch order; print the
+    report's table (mean (std) over repetitions) and the paired differences between backends."""
+    names = parse_backends(backends)
+    loaded = [load_or_exit(p) for p in specs]
+    results = []
+    for parsed, base in loaded:
+        results += run_spec(parsed, names, executor, base)
+    click.echo(summary_table(results, fmt))
+    paired = paired_table(results, fmt)
+    if paired:
+        click.echo()
+        click.echo("Paired differences of the final metrics, repetition by repetition: mean (max |.|)")
+        click.echo(paired)
+
+
+@main.command()
+@click.argument("spec", type=SPEC_PATH)
+@FORMAT
+def check(spec: Path, fmt: str) -> None:
+    """Parity report: one batch of SPEC through both backends from the same weights, in float64.
+
+    Prints the max absolute and relative difference of every layer's output and input gradient, the
+    loss, every parameter gradient and every parameter after one optimizer step; exits 1 if any
+    exceeds 1e-9.
+    """
+    from .parity import TOLERANCE, parity
+
+    parsed, base = load_or_exit(spec)
+    rows = parity(parsed, base)
+    table = [[r.quantity, f"{r.max_abs:.2e}", f"{r.max_rel:.2e}", "ok" if r.ok else "MISMATCH"] for r in rows]
+    click.echo(tabulate(table, headers=("quantity", "max abs diff", "max rel diff", f"<= {TOLERANCE:g}"),
+                        tablefmt=fmt, disable_numparse=True))
+    bad = [r.quantity for r in rows if not r.ok]
+    if bad:
+        click.echo(f"parity check failed: {', '.join(bad)}", err=True)
+        sys.exit(EXIT_FAILURE)
+    click.echo(f"parity check passed: {len(rows)} quantities within {TOLERANCE:g}")

@@ -1,0 +1,181 @@
+"""The one training loop both backends share; a backend contributes only its trainer's ``step``.
+
+For repetition k everything random is drawn from ``seed + k`` by backend-neutral code (see
+``runner.seeds``): the data set, the initial parameters (loaded into both backends) and every epoch's
+batch order. Metrics are computed on whole sets, in eval mode, by ``runner.metrics`` for both.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from .build import DTYPES, initial_state, resolve
+from .data import Dataset, data_shape, make_dataset
+from .metrics import METRICS, epoch_metrics, loss_targets
+from .registry import REGISTRY
+from .seeds import derive, generator
+from .spec import Spec
+
+EXECUTORS = ("auto", "vectorized", "sequential")
+#: layers that draw random numbers or keep batch-dependent state while training, which torch.func's
+#: vmap cannot reproduce replica by replica; specs with them are trained one repetition at a time
+NOT_VECTORIZABLE = ("dropout", "batch_norm")
+
+
+@dataclass
+class Repetition:
+    """Everything backend-neutral about one repetition: its data, initial state and batch orders."""
+
+    index: int
+    data: Dataset
+    initial_state: dict[str, torch.Tensor]
+    order_seed: int
+    dropout_seed: int
+
+    def orders(self, epochs: int, shuffle: bool) -> Iterator[torch.Tensor]:
+        """One permutation of the training set per epoch (identity when not shuffling)."""
+        n = len(self.data.y_train)
+        g = torch.Generator().manual_seed(self.order_seed)
+        for _ in range(epochs):
+            yield torch.randperm(n, generator=g) if shuffle else torch.arange(n)
+
+
+@dataclass
+class RunResult:
+    """One backend's training of all repetitions of one spec."""
+
+    spec_name: str
+    backend: str
+    executor: str
+    metrics: torch.Tensor  # (repetitions, epochs, len(METRICS)), float64, CPU
+    states: list[dict[str, torch.Tensor]]  # final parameters of each repetition (CPU)
+    seconds: float  # wall time of all repetitions' training, evaluation included
+    info: dict = field(default_factory=dict)
+
+    @property
+    def repetitions(self) -> int:
+        return self.metrics.shape[0]
+
+    @property
+    def diverged(self) -> list[bool]:
+        """Per repetition: a non-finite loss at any epoch."""
+        losses = self.metrics[:, :, [METRICS.index("train_loss"), METRICS.index("test_loss")]]
+        return (~torch.isfinite(losses)).flatten(1).any(1).tolist()
+
+    def final(self, metric: str) -> torch.Tensor:
+        return self.metrics[:, -1, METRICS.index(metric)]
+
+
+def prepare(spec: Spec, base_dir: Path = Path(".")) -> tuple[Spec, list[Repetition]]:
+    """Resolve the spec's widths and draw every repetition's data and initial parameters."""
+    n_features, _ = data_shape(spec.data, base_dir)
+    spec = resolve(spec, n_features)
+    dtype = DTYPES[spec.dtype]
+    reps = []
+    for k in range(spec.repetitions):
+        data = make_dataset(spec.data, generator(spec.seed, k, "data"), base_dir, dtype, spec.device)
+        reps.append(Repetition(k, data, initial_state(spec, k), derive(spec.seed, k, "order"),
+                               derive(spec.seed, k, "dropout")))
+    return spec, reps
+
+
+def choose_executor(spec: Spec, executor: str = "auto") -> str:
+    """``auto`` trains all repetitions as one vectorized computation when the spec allows it."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    blocking = [layer.type for layer in spec.model.layers if layer.type in NOT_VECTORIZABLE]
+    if executor == "vectorized" and blocking:
+        raise ValueError(f"spec {spec.name!r} cannot be vectorized: it has {', '.join(sorted(set(blocking)))} "
+                         "layers; use the sequential executor")
+    if executor == "auto":
+        return "sequential" if blocking or spec.repetitions == 1 else "vectorized"
+    return executor
+
+
+def _take(t: torch.Tensor, perm: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
+    return t[perm] if rows is None else t[rows, perm]
+
+
+def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool) -> torch.Tensor:
+    """Train ``trainer`` on ``reps`` (all at once when vectorized, else exactly one); metrics (R, E, 4)."""
+    d0 = reps[0].data
+    n_train, batch = len(d0.y_train), spec.train.batch_size
+    dtype = DTYPES[spec.dtype]
+
+    def stacked(get):
+        return torch.stack([get(r) for r in reps]) if vectorized else get(reps[0])
+
+    x = stacked(lambda r: r.data.x_train)
+    target = stacked(lambda r: loss_targets(spec.loss.type, r.data.y_train, r.data.n_classes, dtype))
+    x_eval = stacked(lambda r: torch.cat([r.data.x_train, r.data.x_test]))
+    y_eval = stacked(lambda r: torch.cat([r.data.y_train, r.data.y_test]))
+    t_eval = loss_targets(spec.loss.type, y_eval, d0.n_classes, dtype)
+    if not vectorized:
+        y_eval, t_eval = y_eval.unsqueeze(0), t_eval.unsqueeze(0)
+    rows = torch.arange(len(reps), device=x.device).unsqueeze(1) if vectorized else None
+    orders = [r.orders(spec.train.epochs, spec.train.shuffle) for r in reps]
+    dim = 1 if vectorized else 0
+    history = []
+    with trainer.context():
+        for _ in range(spec.train.epochs):
+            perm = torch.stack([next(o) for o in orders]) if vectorized else next(orders[0])
+            perm = perm.to(x.device)
+            # one gather per epoch; the batches are then views of the permuted set
+            xp, tp = _take(x, perm, rows), _take(target, perm, rows)
+            trainer.train(True)
+            for start in range(0, n_train, batch):
+                size = min(batch, n_train - start)
+                trainer.step(xp.narrow(dim, start, size), tp.narrow(dim, start, size))
+            trainer.end_epoch()
+            trainer.train(False)
+            out = trainer.predict(x_eval)
+            history.append(epoch_metrics(spec.loss, out if vectorized else out.unsqueeze(0), t_eval, y_eval, n_train))
+    return torch.stack(history, 1).to(device="cpu", dtype=torch.float64)
+
+
+def run_backend(spec: Spec, reps: list[Repetition], backend: str, executor: str = "auto") -> RunResult:
+    """Train every repetition of a prepared spec on one backend."""
+    mode = choose_executor(spec, executor)
+    make = REGISTRY.builders[(backend, "trainer", mode)]
+    if mode == "vectorized":
+        trainer = make(spec, [r.initial_state for r in reps])
+        start = time.perf_counter()
+        metrics = train_loop(trainer, spec, reps, vectorized=True)
+        seconds = time.perf_counter() - start
+        states = trainer.states()
+    else:
+        metrics_list, states, seconds = [], [], 0.0
+        for rep in reps:
+            trainer = make(spec, [rep.initial_state])
+            torch.manual_seed(rep.dropout_seed)  # same dropout masks on both backends
+            start = time.perf_counter()
+            metrics_list.append(train_loop(trainer, spec, [rep], vectorized=False))
+            seconds += time.perf_counter() - start
+            states.extend(trainer.states())
+        metrics = torch.cat(metrics_list)
+    return RunResult(spec.name, backend, mode, metrics, states, seconds)
+
+
+def run_spec(spec: Spec, backends: tuple[str, ...] = ("mininet", "torch"), executor: str = "auto",
+             base_dir: Path = Path(".")) -> list[RunResult]:
+    """Prepare once, train on each backend: both see the same data, initial state and batch order."""
+    resolved, reps = prepare(spec, base_dir)
+    return [run_backend(resolved, reps, backend, executor) for backend in backends]
+
+
+def summarize(result: RunResult) -> dict[str, tuple[float, float]]:
+    """Mean and standard deviation over repetitions of each final metric (diverged runs left out)."""
+    keep = [i for i, d in enumerate(result.diverged) if not d]
+    out = {}
+    for m in METRICS:
+        values = result.final(m)[keep]
+        mean = values.mean().item() if len(keep) else math.nan
+        std = values.std().item() if len(keep) > 1 else math.nan
+        out[m] = (mean, std)
+    return out
