@@ -11,7 +11,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 
@@ -102,7 +102,12 @@ def _take(t: torch.Tensor, perm: torch.Tensor, rows: torch.Tensor | None) -> tor
     return t[perm] if rows is None else t[rows, perm]
 
 
-def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool) -> torch.Tensor:
+#: called after every epoch with (backend, repetition indices being trained, epoch index, epochs)
+Progress = Callable[[str, list[int], int, int], None]
+
+
+def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool,
+               progress: Progress | None = None) -> torch.Tensor:
     """Train ``trainer`` on ``reps`` (all at once when vectorized, else exactly one); metrics (R, E, 4)."""
     d0 = reps[0].data
     n_train, batch = len(d0.y_train), spec.train.batch_size
@@ -122,8 +127,9 @@ def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool) ->
     orders = [r.orders(spec.train.epochs, spec.train.shuffle) for r in reps]
     dim = 1 if vectorized else 0
     history = []
+    indices = [r.index for r in reps]
     with trainer.context():
-        for _ in range(spec.train.epochs):
+        for epoch in range(spec.train.epochs):
             perm = torch.stack([next(o) for o in orders]) if vectorized else next(orders[0])
             perm = perm.to(x.device)
             # one gather per epoch; the batches are then views of the permuted set
@@ -136,17 +142,20 @@ def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool) ->
             trainer.train(False)
             out = trainer.predict(x_eval)
             history.append(epoch_metrics(spec.loss, out if vectorized else out.unsqueeze(0), t_eval, y_eval, n_train))
+            if progress is not None:
+                progress(trainer.backend, indices, epoch, spec.train.epochs)
     return torch.stack(history, 1).to(device="cpu", dtype=torch.float64)
 
 
-def run_backend(spec: Spec, reps: list[Repetition], backend: str, executor: str = "auto") -> RunResult:
+def run_backend(spec: Spec, reps: list[Repetition], backend: str, executor: str = "auto",
+                progress: Progress | None = None) -> RunResult:
     """Train every repetition of a prepared spec on one backend."""
     mode = choose_executor(spec, executor)
     make = REGISTRY.builders[(backend, "trainer", mode)]
     if mode == "vectorized":
         trainer = make(spec, [r.initial_state for r in reps])
         start = time.perf_counter()
-        metrics = train_loop(trainer, spec, reps, vectorized=True)
+        metrics = train_loop(trainer, spec, reps, vectorized=True, progress=progress)
         seconds = time.perf_counter() - start
         states = trainer.states()
     else:
@@ -155,7 +164,7 @@ def run_backend(spec: Spec, reps: list[Repetition], backend: str, executor: str 
             trainer = make(spec, [rep.initial_state])
             torch.manual_seed(rep.dropout_seed)  # same dropout masks on both backends
             start = time.perf_counter()
-            metrics_list.append(train_loop(trainer, spec, [rep], vectorized=False))
+            metrics_list.append(train_loop(trainer, spec, [rep], vectorized=False, progress=progress))
             seconds += time.perf_counter() - start
             states.extend(trainer.states())
         metrics = torch.cat(metrics_list)
@@ -163,10 +172,10 @@ def run_backend(spec: Spec, reps: list[Repetition], backend: str, executor: str 
 
 
 def run_spec(spec: Spec, backends: tuple[str, ...] = ("mininet", "torch"), executor: str = "auto",
-             base_dir: Path = Path(".")) -> list[RunResult]:
+             base_dir: Path = Path("."), progress: Progress | None = None) -> list[RunResult]:
     """Prepare once, train on each backend: both see the same data, initial state and batch order."""
     resolved, reps = prepare(spec, base_dir)
-    return [run_backend(resolved, reps, backend, executor) for backend in backends]
+    return [run_backend(resolved, reps, backend, executor, progress) for backend in backends]
 
 
 def summarize(result: RunResult) -> dict[str, tuple[float, float]]:
