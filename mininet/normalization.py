@@ -1,0 +1,159 @@
+"""Batch normalisation."""
+
+from __future__ import annotations
+
+import torch
+
+from .module import Module
+from .parameter import Parameter
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation over the batch (and length) dimension, per channel.
+
+    Forward:  y = (x - mean) * invstd * weight + bias,  invstd = 1 / sqrt(var + eps)
+              training (or no running stats): mean, var = the batch's per-channel mean and *biased*
+              variance over N (and L); with running stats, also
+                  running_mean = (1 - f) * running_mean + f * mean
+                  running_var  = (1 - f) * running_var  + f * var * n / (n - 1)   (unbiased, n = N*L)
+                  num_batches_tracked += 1
+              where f = momentum, or 1 / num_batches_tracked when momentum is None (cumulative average).
+              evaluation: mean, var = running_mean, running_var.
+    Backward: with g = dL/dy, sums over N (and L), n the number of summed elements, xmu = x - mean:
+              dL/dweight += sum(g * xmu) * invstd,  dL/dbias += sum(g)
+              training: dL/dx = (g - xmu * invstd^2 * sum(g * xmu) / n - sum(g) / n) * invstd * weight
+              (the batch statistics' own dependence on x included: autograd's ``native_batch_norm_backward``)
+              evaluation: dL/dx = g * invstd * weight   (running statistics are constants)
+
+    Args:
+        num_features: number of channels C.
+        eps: added to the variance for numerical stability.
+        momentum: weight of the new batch in the running averages; None for a cumulative average.
+        affine: learnable per-channel ``weight`` (init 1) and ``bias`` (init 0).
+        track_running_stats: keep ``running_mean``, ``running_var`` and ``num_batches_tracked``; without them
+            batch statistics are used in evaluation too.
+        device, dtype: where and in which dtype parameters and buffers are created (torch's defaults).
+        bias: (keyword) with ``affine``, whether to learn ``bias``.
+
+    Shape:
+        - Input: ``(N, C)`` or ``(N, C, L)``; replicated: ``(R, N, C)`` or ``(R, N, C, L)``.
+        - Output: same shape as the input.
+        - weight, bias, running_mean, running_var: ``(C,)``; num_batches_tracked: ``()`` int64
+          (replicated: a leading ``R``).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: torch.device | str | None = None,
+                 dtype: torch.dtype | None = None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        factory = {"device": device, "dtype": dtype}
+        if affine:
+            self.weight = Parameter(torch.ones(num_features, **factory))
+            if bias:
+                self.bias = Parameter(torch.zeros(num_features, **factory))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", torch.zeros(num_features, **factory))
+            self.register_buffer("running_var", torch.ones(num_features, **factory))
+            self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self._saved: tuple | None = None
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.weight is not None:
+            self.weight.data.fill_(1)
+        if self.bias is not None:
+            self.bias.data.zero_()
+
+    def _layout(self, x: torch.Tensor) -> tuple[int, list[int], tuple[int, ...]]:
+        """Channel dimension, the shape per-channel tensors take to broadcast, and the reduced dimensions."""
+        r = 0 if self.replicas is None else 1
+        if x.dim() not in (2 + r, 3 + r):
+            expected = "(N, C) or (N, C, L)" if r == 0 else f"({self.replicas}, N, C) or ({self.replicas}, N, C, L)"
+            raise ValueError(f"{self._get_name()}({self.num_features}): expected input of shape {expected}, "
+                             f"got {x.dim()}D input of shape {tuple(x.shape)}")
+        channel = r + 1
+        if x.shape[channel] != self.num_features or (r and x.shape[0] != self.replicas):
+            raise ValueError(f"{self._get_name()}({self.num_features}): input of shape {tuple(x.shape)} has "
+                             f"{x.shape[channel]} channels in dimension {channel}, expected {self.num_features}"
+                             + (f" (and {self.replicas} replicas in dimension 0)" if r else ""))
+        shape = [1] * x.dim()
+        shape[channel] = self.num_features
+        if r:
+            shape[0] = self.replicas
+        return channel, shape, (r,) + tuple(range(channel + 1, x.dim()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        channel, shape, dims = self._layout(x)
+        n = x.numel() // (x.shape[channel] * (x.shape[0] if self.replicas is not None else 1))
+        use_batch_stats = self.training or self.running_mean is None
+        if use_batch_stats:
+            if n <= 1:
+                raise ValueError(f"{self._get_name()}: expected more than 1 value per channel when using batch "
+                                 f"statistics, got input of shape {tuple(x.shape)}")
+            var, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+            invstd = torch.rsqrt(var + self.eps)
+            if self.training and self.running_mean is not None:
+                self._update_running_stats(mean, var, n)
+        else:
+            mean = self.running_mean.view(shape)
+            invstd = torch.rsqrt(self.running_var.view(shape) + self.eps)
+        self._saved = (x, mean, invstd, shape, dims, n, use_batch_stats)
+        y = (x - mean) * invstd
+        if self.weight is not None:
+            y = y * self.weight.data.view(shape)
+        if self.bias is not None:
+            y = y + self.bias.data.view(shape)
+        return y
+
+    def _update_running_stats(self, mean: torch.Tensor, var: torch.Tensor, n: int) -> None:
+        self.num_batches_tracked.add_(1)
+        rm, rv = self.running_mean, self.running_var
+        if self.momentum is None:
+            # Cumulative moving average; a tensor (no host sync), one factor per replica when replicated.
+            f = (1.0 / self.num_batches_tracked.to(rm.dtype)).unsqueeze(-1)
+        else:
+            f = self.momentum
+        rm.mul_(1 - f).add_(f * mean.view(rm.shape))
+        rv.mul_(1 - f).add_(f * (var.view(rv.shape) * (n / (n - 1))))
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        if self._saved is None:
+            raise self._missing_forward()
+        x, mean, invstd, shape, dims, n, use_batch_stats = self._saved
+        g = grad_output
+        xmu = x - mean
+        grad_sum = g.sum(dims, keepdim=True)
+        dot = (g * xmu).sum(dims, keepdim=True)
+        scale = invstd if self.weight is None else invstd * self.weight.data.view(shape)
+        if self.weight is not None:
+            self.weight.accumulate((dot * invstd).view(self.weight.data.shape))
+        if self.bias is not None:
+            self.bias.accumulate(grad_sum.view(self.bias.data.shape))
+        if not use_batch_stats:
+            return g * scale
+        proj = xmu * (dot * (1.0 / n) * (invstd * invstd))
+        return (g - proj - grad_sum * (1.0 / n)) * scale
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
