@@ -5,11 +5,13 @@
 """
 
 from . import init, optim
-from .activation import ReLU, Tanh
+from .activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .container import Sequential
+from .dropout import Dropout
 from .linear import Identity, Linear
-from .loss import CrossEntropyLoss, MSELoss
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 from .module import Module
+from .normalization import BatchNorm1d
 from .parameter import Parameter
 from .replicas import stack_state_dicts, unstack_state_dict
 
@@ -18,8 +20,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Module", "Parameter", "Sequential",
     "Linear", "Identity",
-    "ReLU", "Tanh",
-    "MSELoss", "CrossEntropyLoss",
+    "ReLU", "Tanh", "LeakyReLU", "Sigmoid", "ELU", "GELU", "Softplus", "SiLU",
+    "Dropout", "BatchNorm1d",
+    "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "BCEWithLogitsLoss",
     "init", "optim",
     "stack_state_dicts", "unstack_state_dict",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 
 from .module import Module
 
@@ -27,7 +30,8 @@ class _Loss(Module):
         return self.forward(input, target)
 
     def replicate(self, n: int) -> Module:
-        # Losses hold no trainable state: replicas only change which dimensions are reduced.
+        # Losses hold no trainable state: replicas only change which dimensions are reduced
+        # (buffers such as class weights stay shared by every replica).
         object.__setattr__(self, "replicas", n)
         return self
 
@@ -36,21 +40,38 @@ class _Loss(Module):
         first = 1 if self.replicas is not None else 0
         return tuple(range(first, t.dim() - keep))
 
-    def _seed(self, grad_output: torch.Tensor | float | None, like: torch.Tensor) -> torch.Tensor | float:
-        """Shape grad_output so it broadcasts against the unreduced per-element gradient."""
+    def _reduce(self, t: torch.Tensor) -> torch.Tensor:
+        """Mean or sum of per-element losses over the reduced dimensions."""
+        dims = self._reduce_dims(t)
+        return t.mean(dims) if self.reduction == "mean" else t.sum(dims)
+
+    def _count(self, t: torch.Tensor, keep: int = 0) -> int:
+        """n, the divisor of "mean": the number of reduced elements of t, ignoring its last ``keep``
+        dimensions; 1 for "sum"."""
+        if self.reduction == "sum":
+            return 1
+        return math.prod(t.shape[d] for d in self._reduce_dims(t, keep))
+
+    def _chain(self, grad: torch.Tensor, grad_output: torch.Tensor | float | None) -> torch.Tensor:
+        """grad * grad_output, with grad_output shaped to broadcast (skipped for the default seed 1)."""
         if grad_output is None:
-            return 1.0
+            return grad
         if isinstance(grad_output, torch.Tensor) and grad_output.dim() > 0:
-            return grad_output.view(grad_output.shape + (1,) * (like.dim() - grad_output.dim()))
-        return grad_output
+            grad_output = grad_output.view(grad_output.shape + (1,) * (grad.dim() - grad_output.dim()))
+        elif isinstance(grad_output, (int, float)) and grad_output == 1:
+            return grad
+        return grad * grad_output
+
+    def _saved(self, name: str) -> torch.Tensor:
+        value = getattr(self, name, None)
+        if value is None:
+            raise self._missing_forward()
+        return value
 
     def _check_same_shape(self, input: torch.Tensor, target: torch.Tensor) -> None:
         if input.shape != target.shape:
             raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match "
                              f"input shape {tuple(input.shape)}")
-
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
 class MSELoss(_Loss):
@@ -70,41 +91,110 @@ class MSELoss(_Loss):
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         self._check_same_shape(input, target)
         self._diff = input - target
-        dims = self._reduce_dims(input)
-        sq = self._diff * self._diff
-        return sq.mean(dims) if self.reduction == "mean" else sq.sum(dims)
+        return self._reduce(self._diff * self._diff)
 
     def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
-        diff = getattr(self, "_diff", None)
-        if diff is None:
-            raise self._missing_forward()
-        n = 1
-        if self.reduction == "mean":
-            for d in self._reduce_dims(diff):
-                n *= diff.shape[d]
-        grad = diff * (2.0 / n)
-        seed = self._seed(grad_output, diff)
-        return grad if isinstance(seed, float) and seed == 1.0 else grad * seed
+        diff = self._saved("_diff")
+        return self._chain(diff * (2.0 / self._count(diff)), grad_output)
 
 
-class CrossEntropyLoss(_Loss):
-    """Cross entropy of logits against class indices.
+class L1Loss(_Loss):
+    """Mean absolute error.
 
-    Forward:  L = mean_i ( -log softmax(x_i)[t_i] )      (``reduction="sum"``: the sum)
-    Backward: dL/dx_i = (softmax(x_i) - onehot(t_i)) / N * g   (N = batch size; 1 for "sum")
+    Forward:  L = mean(|x - y|) over all elements (``reduction="sum"``: the sum)
+    Backward: dL/dx = sign(x - y) / n * g   with n the number of elements (1 for "sum");
+              the gradient at x = y is 0, as autograd's ``abs`` backward gives
 
     Args:
         reduction: "mean" or "sum".
 
     Shape:
-        - Input: ``(N, C)``; Target: ``(N,)`` int64 class indices in [0, C);
-          Output: scalar (replicated: input ``(R, N, C)``, target ``(R, N)``, output ``(R,)``).
+        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``).
     """
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self._check_same_shape(input, target)
+        self._diff = input - target
+        return self._reduce(self._diff.abs())
+
+    def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
+        diff = self._saved("_diff")
+        return self._chain(torch.sign(diff) * (1.0 / self._count(diff)), grad_output)
+
+
+class HuberLoss(_Loss):
+    """Huber loss: quadratic near zero, linear beyond ``delta``.
+
+    Forward:  with z = |x - y|: l = 0.5 z^2 if z < delta, else delta * (z - 0.5 delta);
+              L = mean(l) over all elements (``reduction="sum"``: the sum)
+    Backward: dL/dx = (x - y) / n * g where |x - y| <= delta, else delta * sign(x - y) / n * g
+              (n the number of elements, 1 for "sum"; torch's ``huber_loss_backward``)
+
+    Args:
+        reduction: "mean" or "sum".
+        delta: where the loss turns from quadratic to linear; > 0.
+
+    Shape:
+        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``).
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"{self._get_name()}: delta must be positive, got {delta}")
+        self.delta = delta
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self._check_same_shape(input, target)
+        self._diff = input - target
+        return self._reduce(F.huber_loss(input, target, reduction="none", delta=self.delta))
+
+    def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
+        diff = self._saved("_diff")
+        grad = diff.clamp(-self.delta, self.delta)
+        return self._chain(grad * (1.0 / self._count(diff)), grad_output)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross entropy of logits against class indices or class probabilities.
+
+    With p = softmax(x) over the classes (last dimension), C classes, class weights w (1 when not given)
+    and label smoothing eps, each row i has a target distribution a_i over the classes:
+        class indices t:        a_ic = w_c * ((1 - eps) * [c == t_i] + eps / C)
+        class probabilities q:  a_ic = w_c * ((1 - eps) * q_ic + eps / C)
+    Forward:  L = sum_i sum_c -a_ic * log p_ic / D
+              D for "mean": class indices: sum_i w_{t_i} (the batch size N without weights);
+              class probabilities: N (weights do not enter D, as in torch); D = 1 for "sum".
+    Backward: dL/dx_ic = (p_ic * sum_k a_ik - a_ic) / D * g
+              (plain case, no weights or smoothing: (p_i - onehot(t_i)) / N * g)
+
+    Args:
+        weight: optional class weights, shape ``(C,)``; kept as the buffer ``weight`` like torch.
+        reduction: (keyword) "mean" or "sum".
+        label_smoothing: (keyword) eps in [0, 1].
+
+    Shape:
+        - Input: ``(N, C)``; Target: ``(N,)`` int64 class indices in [0, C), or ``(N, C)`` float
+          probabilities; Output: scalar.
+        - Replicated: input ``(R, N, C)``, target ``(R, N)`` or ``(R, N, C)``, output ``(R,)``; the weight
+          is shared by all replicas.
+    """
+
+    def __init__(self, weight: torch.Tensor | None = None, *, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"{self._get_name()}: label_smoothing must be between 0.0 and 1.0, "
+                             f"got {label_smoothing}")
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(f"{self._get_name()}: weight must be a 1-D tensor of class weights, "
+                             f"got shape {tuple(weight.shape)}")
+        self.register_buffer("weight", weight)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if target.dtype != torch.long:
-            raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), "
-                            f"got {target.dtype}")
+            return self._forward_probabilities(input, target)
         if target.shape != input.shape[:-1]:
             raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match input "
                              f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
@@ -117,19 +207,125 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"{self._get_name()}: target holds class indices outside [0, {c}) "
                              f"(min {int(target.min())}, max {int(target.max())}) for {c} classes") from None
         self._logp, self._index = logp, index
+        if self.weight is None and self.label_smoothing == 0.0:
+            # The hot path: plain cross entropy, a few tensor ops and no host sync.
+            self._target_dist = None
+            return -self._reduce(picked)
+        return self._forward_weighted_or_smoothed(logp, index, picked)
+
+    def _forward_weighted_or_smoothed(self, logp: torch.Tensor, index: torch.Tensor,
+                                      picked: torch.Tensor) -> torch.Tensor:
+        # torch's cross_entropy_loss_label_smoothing: (1 - eps) * nll + eps / C * smooth, where nll is
+        # nll_loss (weighted mean: divided by the sum of the targets' weights) and smooth the (weighted)
+        # sum of -log p over all classes, divided the same way.
+        w, eps, c = self._checked_weight(logp), self.label_smoothing, logp.shape[-1]
         dims = self._reduce_dims(picked)
-        return -(picked.mean(dims) if self.reduction == "mean" else picked.sum(dims))
+        if w is None:
+            target_w = torch.ones_like(picked)
+            denom: torch.Tensor | float = float(self._count(picked))
+        else:
+            target_w = w[index.squeeze(-1)]
+            picked = picked * target_w
+            denom = target_w.sum(dims) if self.reduction == "mean" else 1.0
+        loss = -picked.sum(dims) / denom
+        # a = (1 - eps) * w_t * onehot(t) + eps / C * w, the target distribution the backward needs.
+        a = torch.full_like(logp, eps / c) if w is None else w.expand_as(logp) * (eps / c)
+        a.scatter_add_(-1, index, (target_w * (1 - eps)).unsqueeze(-1))
+        if eps:
+            smooth = -(logp if w is None else logp * w).sum(-1).sum(dims) / denom
+            loss = (1 - eps) * loss + smooth * (eps / c)
+        self._target_dist, self._denom = a, denom
+        return loss
+
+    def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if not target.is_floating_point():
+            raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), "
+                            f"got {target.dtype}")
+        if target.shape != input.shape:
+            raise ValueError(f"{self._get_name()}: a float target holds class probabilities and must have the "
+                             f"input's shape {tuple(input.shape)}, got {tuple(target.shape)} (class indices "
+                             f"must be int64)")
+        logp = torch.log_softmax(input, dim=-1)
+        eps, c = self.label_smoothing, input.shape[-1]
+        a = target * (1 - eps) + eps / c if eps else target
+        w = self._checked_weight(logp)
+        if w is not None:
+            a = a * w
+        denom = float(self._count(logp, keep=1))
+        self._logp, self._target_dist, self._denom = logp, a, denom
+        return -(logp * a).sum(self._reduce_dims(logp)) / denom
+
+    def _checked_weight(self, logp: torch.Tensor) -> torch.Tensor | None:
+        w = self.weight
+        if w is not None and w.shape[0] != logp.shape[-1]:
+            raise ValueError(f"{self._get_name()}: weight holds {w.shape[0]} class weights for input with "
+                             f"{logp.shape[-1]} classes")
+        return w
 
     def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
-        logp = getattr(self, "_logp", None)
-        if logp is None:
-            raise self._missing_forward()
-        grad = logp.exp()
-        grad.scatter_add_(-1, self._index, torch.full_like(self._index, -1, dtype=grad.dtype))
-        if self.reduction == "mean":
-            n = 1
-            for d in self._reduce_dims(logp, keep=1):
-                n *= logp.shape[d]
-            grad.div_(n)
-        seed = self._seed(grad_output, grad)
-        return grad if isinstance(seed, float) and seed == 1.0 else grad * seed
+        logp = self._saved("_logp")
+        p = logp.exp()
+        a = self._target_dist
+        if a is None:
+            # What autograd runs: nll_loss's backward puts -1/N at each target, log_softmax's backward
+            # gives gl - p * sum(gl) = p * (1/N), then -1/N at the target. Same operations, same bits.
+            r = 1.0 / self._count(logp, keep=1)
+            grad = p.mul_(r)
+            grad.scatter_add_(-1, self._index, torch.full_like(self._index, -r, dtype=grad.dtype))
+        else:
+            r = 1.0 / self._denom
+            if isinstance(r, torch.Tensor) and r.dim() > 0:
+                r = r.view(r.shape + (1,) * (logp.dim() - r.dim()))
+            grad_logp = a * -r  # dL/dlog p
+            grad = grad_logp - p * grad_logp.sum(-1, keepdim=True)  # log_softmax's backward
+        return self._chain(grad, grad_output)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross entropy on logits (a sigmoid and the binary cross entropy in one stable step).
+
+    With s = sigmoid(x), targets y in [0, 1], element weights w and positive-class weights pw (1 when not given):
+    Forward:  l = w * ((1 - y) * x - (1 + (pw - 1) * y) * log s(x))
+              = w * -(pw * y * log s + (1 - y) * log(1 - s));  L = mean(l) (``reduction="sum"``: the sum)
+    Backward: dL/dx = w * ((pw * y + 1 - y) * s - pw * y) / n * g   (without pw: w * (s - y) / n * g);
+              n the number of elements, 1 for "sum"
+
+    Args:
+        weight: optional weight broadcast against the input (buffer ``weight``).
+        reduction: (keyword) "mean" or "sum".
+        pos_weight: (keyword) optional weight of positive examples, broadcast against the last dimension
+            (buffer ``pos_weight``).
+
+    Shape:
+        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``; weights shared).
+    """
+
+    def __init__(self, weight: torch.Tensor | None = None, *, reduction: str = "mean",
+                 pos_weight: torch.Tensor | None = None) -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self._check_same_shape(input, target)
+        # torch's binary_cross_entropy_with_logits, term for term.
+        log_sigmoid = F.logsigmoid(input)
+        if self.pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((self.pos_weight - 1) * target + 1)
+        loss = (1 - target) * input - log_sigmoid
+        if self.weight is not None:
+            loss = loss * self.weight
+        self._input, self._target = input, target
+        return self._reduce(loss)
+
+    def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
+        x = self._saved("_input")
+        y, s = self._target, torch.sigmoid(x)
+        if self.pos_weight is not None:
+            py = self.pos_weight * y
+            grad = (py + 1 - y) * s - py
+        else:
+            grad = s - y
+        if self.weight is not None:
+            grad = grad * self.weight
+        return self._chain(grad / self._count(x), grad_output)
