@@ -1,0 +1,183 @@
+"""The case tables shared by the parity, finite-difference and replica tests.
+
+A case builds its module from a namespace, ``torch.nn`` or ``mininet``: both spell every layer the
+same way, so one lambda describes the torch model and the mininet model alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import pytest
+import torch
+
+import mininet
+
+# Dropout draws its mask when it runs: every forward starts from this seed so that torch and mininet
+# (and repeated finite-difference evaluations) see the same mask.
+FORWARD_SEED = 1234
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    id: str
+    build: Callable[[Any], Any]  # namespace (torch.nn or mininet) -> module
+    shape: tuple[int, ...]  # input shape
+    train: bool = True
+    scale: float = 1.0  # input ~ scale * N(0, 1)
+
+
+@dataclass(frozen=True)
+class LossCase:
+    id: str
+    build: Callable[[Any], Any]
+    shape: tuple[int, ...]  # input shape
+    target: Callable[[tuple[int, ...], torch.dtype], torch.Tensor]  # (input shape, dtype) -> target
+    scale: float = 1.0
+
+
+def _same(shape, dtype):
+    return torch.randn(shape, dtype=dtype)
+
+
+def _classes(shape, dtype):
+    return torch.randint(0, shape[-1], shape[:-1])
+
+
+def _probabilities(shape, dtype):
+    return torch.softmax(2 * torch.randn(shape, dtype=dtype), dim=-1)
+
+
+def _binary(shape, dtype):
+    # A mix of hard labels and soft targets in [0, 1].
+    return torch.where(torch.rand(shape) < 0.5, torch.rand(shape), torch.randint(0, 2, shape).float()).to(dtype)
+
+
+def _class_weight():
+    return torch.tensor([0.5, 2.0, 1.0, 1.5])
+
+
+LAYER_CASES = [
+    LayerCase("Linear", lambda nn: nn.Linear(4, 3), (5, 4)),
+    LayerCase("Linear-nobias", lambda nn: nn.Linear(4, 3, bias=False), (5, 4)),
+    LayerCase("Linear-3d", lambda nn: nn.Linear(4, 3), (2, 5, 4)),
+    LayerCase("Identity", lambda nn: nn.Identity(), (5, 4)),
+    LayerCase("Sequential", lambda nn: nn.Sequential(
+        nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Dropout(0.3), nn.Linear(6, 5), nn.GELU(),
+        nn.Linear(5, 3), nn.Tanh()), (6, 4)),
+    LayerCase("Sequential-eval", lambda nn: nn.Sequential(
+        nn.Linear(4, 6), nn.BatchNorm1d(6), nn.SiLU(), nn.Dropout(0.3), nn.Linear(6, 3), nn.Sigmoid()),
+        (6, 4), train=False),
+    LayerCase("ReLU", lambda nn: nn.ReLU(), (5, 4)),
+    LayerCase("LeakyReLU", lambda nn: nn.LeakyReLU(), (5, 4)),
+    LayerCase("LeakyReLU-0.2-inplace", lambda nn: nn.LeakyReLU(0.2, inplace=True), (5, 4)),
+    LayerCase("Tanh", lambda nn: nn.Tanh(), (5, 4)),
+    LayerCase("Sigmoid", lambda nn: nn.Sigmoid(), (5, 4), scale=3.0),
+    LayerCase("ELU", lambda nn: nn.ELU(), (5, 4), scale=2.0),
+    LayerCase("ELU-0.5-inplace", lambda nn: nn.ELU(alpha=0.5, inplace=True), (5, 4), scale=2.0),
+    LayerCase("GELU", lambda nn: nn.GELU(), (5, 4), scale=2.0),
+    LayerCase("GELU-tanh", lambda nn: nn.GELU(approximate="tanh"), (5, 4), scale=2.0),
+    LayerCase("Softplus", lambda nn: nn.Softplus(), (5, 4), scale=3.0),
+    # beta * x > threshold for about a third of the inputs: the linear region.
+    LayerCase("Softplus-threshold", lambda nn: nn.Softplus(beta=2.0, threshold=1.0), (5, 4), scale=2.0),
+    LayerCase("SiLU", lambda nn: nn.SiLU(), (5, 4), scale=2.0),
+    LayerCase("SiLU-inplace", lambda nn: nn.SiLU(inplace=True), (5, 4), scale=2.0),
+    LayerCase("Dropout-train", lambda nn: nn.Dropout(0.4), (6, 5)),
+    LayerCase("Dropout-train-inplace", lambda nn: nn.Dropout(0.25, inplace=True), (6, 5)),
+    LayerCase("Dropout-p1", lambda nn: nn.Dropout(1.0), (3, 4)),
+    LayerCase("Dropout-eval", lambda nn: nn.Dropout(0.4), (6, 5), train=False),
+    LayerCase("BatchNorm1d-train", lambda nn: nn.BatchNorm1d(4), (6, 4)),
+    LayerCase("BatchNorm1d-train-3d", lambda nn: nn.BatchNorm1d(4), (3, 4, 5)),
+    LayerCase("BatchNorm1d-eval", lambda nn: nn.BatchNorm1d(4), (6, 4), train=False),
+    LayerCase("BatchNorm1d-eval-3d", lambda nn: nn.BatchNorm1d(4), (3, 4, 5), train=False),
+    LayerCase("BatchNorm1d-noaffine", lambda nn: nn.BatchNorm1d(4, affine=False), (6, 4)),
+    LayerCase("BatchNorm1d-nobias", lambda nn: nn.BatchNorm1d(4, bias=False), (6, 4)),
+    LayerCase("BatchNorm1d-untracked", lambda nn: nn.BatchNorm1d(4, track_running_stats=False), (6, 4)),
+    LayerCase("BatchNorm1d-untracked-eval", lambda nn: nn.BatchNorm1d(4, track_running_stats=False), (6, 4),
+              train=False),
+    LayerCase("BatchNorm1d-cumulative", lambda nn: nn.BatchNorm1d(4, momentum=None, eps=1e-3), (6, 4)),
+]
+
+LOSS_CASES = [
+    LossCase("MSE", lambda nn: nn.MSELoss(), (5, 3), _same),
+    LossCase("MSE-sum", lambda nn: nn.MSELoss(reduction="sum"), (5, 3), _same),
+    LossCase("L1", lambda nn: nn.L1Loss(), (5, 3), _same),
+    LossCase("L1-sum", lambda nn: nn.L1Loss(reduction="sum"), (5, 3), _same),
+    LossCase("Huber", lambda nn: nn.HuberLoss(), (5, 3), _same, scale=2.0),
+    LossCase("Huber-0.5-sum", lambda nn: nn.HuberLoss(reduction="sum", delta=0.5), (5, 3), _same, scale=2.0),
+    LossCase("Huber-2.5", lambda nn: nn.HuberLoss(delta=2.5), (5, 3), _same, scale=3.0),
+    LossCase("CE", lambda nn: nn.CrossEntropyLoss(), (6, 4), _classes, scale=2.0),
+    LossCase("CE-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum"), (6, 4), _classes, scale=2.0),
+    LossCase("CE-weight", lambda nn: nn.CrossEntropyLoss(weight=_class_weight()), (6, 4), _classes, scale=2.0),
+    LossCase("CE-weight-sum", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), reduction="sum"),
+             (6, 4), _classes, scale=2.0),
+    LossCase("CE-smoothing", lambda nn: nn.CrossEntropyLoss(label_smoothing=0.1), (6, 4), _classes, scale=2.0),
+    LossCase("CE-smoothing-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.3),
+             (6, 4), _classes, scale=2.0),
+    LossCase("CE-weight-smoothing", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), label_smoothing=0.2),
+             (6, 4), _classes, scale=2.0),
+    LossCase("CE-weight-smoothing-sum", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), reduction="sum", label_smoothing=0.2), (6, 4), _classes, scale=2.0),
+    LossCase("CE-probs", lambda nn: nn.CrossEntropyLoss(), (6, 4), _probabilities, scale=2.0),
+    LossCase("CE-probs-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum"), (6, 4), _probabilities, scale=2.0),
+    LossCase("CE-probs-weight-smoothing", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), label_smoothing=0.15), (6, 4), _probabilities, scale=2.0),
+    LossCase("BCEWithLogits", lambda nn: nn.BCEWithLogitsLoss(), (5, 4), _binary, scale=3.0),
+    LossCase("BCEWithLogits-sum", lambda nn: nn.BCEWithLogitsLoss(reduction="sum"), (5, 4), _binary, scale=3.0),
+    LossCase("BCEWithLogits-weight", lambda nn: nn.BCEWithLogitsLoss(weight=_class_weight()), (5, 4), _binary,
+             scale=3.0),
+    LossCase("BCEWithLogits-pos_weight", lambda nn: nn.BCEWithLogitsLoss(pos_weight=_class_weight() * 2),
+             (5, 4), _binary, scale=3.0),
+    LossCase("BCEWithLogits-both-sum", lambda nn: nn.BCEWithLogitsLoss(
+        weight=_class_weight(), pos_weight=_class_weight() + 1, reduction="sum"), (5, 4), _binary, scale=3.0),
+]
+
+
+def layer_params(cases=LAYER_CASES):
+    return [pytest.param(c, id=c.id) for c in cases]
+
+
+def loss_params(cases=LOSS_CASES):
+    return [pytest.param(c, id=c.id) for c in cases]
+
+
+def randomize_state_(state: Mapping[str, torch.Tensor]) -> None:
+    """Give every parameter and buffer of a state_dict (its tensors alias the module's) a random value."""
+    for key, t in state.items():
+        if key.endswith("running_var"):
+            t.uniform_(0.5, 2.0)
+        elif key.endswith("num_batches_tracked"):
+            t.fill_(3)
+        elif key.endswith("weight") and t.dim() == 1:
+            t.uniform_(0.5, 1.5)  # BatchNorm scales and loss weights: positive, of order 1
+        elif t.is_floating_point():
+            t.normal_()
+
+
+def build_pair(case, dtype):
+    """The torch module (random state) and the mininet module loaded from it, both in ``dtype``."""
+    ref = case.build(torch.nn).to(dtype)
+    with torch.no_grad():
+        randomize_state_(ref.state_dict())
+    mod = case.build(mininet).to(dtype)
+    mod.load_state_dict(ref.state_dict())
+    if isinstance(case, LayerCase):
+        ref.train(case.train)
+        mod.train(case.train)
+    return ref, mod
+
+
+def build_mininet(case, dtype=torch.float64):
+    """A mininet module of the case with a random state, drawn without torch.nn."""
+    mod = case.build(mininet).to(dtype)
+    randomize_state_(mod.state_dict())
+    if isinstance(case, LayerCase):
+        mod.train(case.train)
+    return mod
+
+
+def seeded(module, *inputs):
+    """Run ``module(*inputs)`` from the fixed forward seed (the Dropout mask)."""
+    torch.manual_seed(FORWARD_SEED)
+    return module(*inputs)

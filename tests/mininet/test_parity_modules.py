@@ -1,0 +1,102 @@
+"""Every layer and loss against torch.nn: same state, same input -> same output and gradients.
+
+torch computes its gradients with autograd; mininet with its hand-written backward. float64 must agree
+to rounding (rtol 1e-10, atol 1e-12); float32 within torch's default float32 tolerances.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from mininet_cases import LOSS_CASES, build_pair, layer_params, loss_params, seeded
+
+TOLERANCES = {torch.float64: {"rtol": 1e-10, "atol": 1e-12}, torch.float32: {}}
+DTYPES = [pytest.param(torch.float64, id="f64"), pytest.param(torch.float32, id="f32")]
+
+
+def assert_same_state(actual, expected, **tol):
+    assert list(actual) == list(expected)
+    for key in expected:
+        assert actual[key].dtype == expected[key].dtype, key
+        assert_close(actual[key], expected[key], **tol, msg=lambda m, k=key: f"{k}: {m}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", layer_params())
+def test_layer_matches_torch(case, dtype):
+    tol = TOLERANCES[dtype]
+    torch.manual_seed(0)
+    ref, mod = build_pair(case, dtype)
+    # The other direction: a torch module loads mininet's state_dict and holds the same state.
+    back = case.build(torch.nn).to(dtype)
+    back.load_state_dict(mod.state_dict())
+    assert_same_state(back.state_dict(), ref.state_dict(), rtol=0, atol=0)
+
+    x = case.scale * torch.randn(case.shape, dtype=dtype)
+    x_ref = x.clone().requires_grad_()
+    # clone(): in-place layers must not overwrite a leaf (torch) nor the test's x (mininet).
+    y_ref = seeded(ref, x_ref.clone())
+    y = seeded(mod, x.clone())
+    assert_close(y, y_ref.detach(), **tol)
+
+    g = torch.randn(y.shape, dtype=dtype)
+    y_ref.backward(g)
+    mod.zero_grad()
+    assert_close(mod.backward(g), x_ref.grad, **tol)
+
+    ref_params = dict(ref.named_parameters())
+    mod_params = dict(mod.named_parameters())
+    assert list(mod_params) == list(ref_params)
+    for name, p in mod_params.items():
+        assert_close(p.grad, ref_params[name].grad, **tol, msg=lambda m, n=name: f"grad of {n}: {m}")
+    # Running statistics (and everything else) after the forward.
+    assert_same_state(mod.state_dict(), ref.state_dict(), **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", loss_params())
+def test_loss_matches_torch(case, dtype):
+    tol = TOLERANCES[dtype]
+    torch.manual_seed(0)
+    ref, crit = build_pair(case, dtype)
+    assert list(crit.state_dict()) == list(ref.state_dict())
+
+    x = case.scale * torch.randn(case.shape, dtype=dtype)
+    target = case.target(case.shape, dtype)
+    x_ref = x.clone().requires_grad_()
+    loss_ref = ref(x_ref, target)
+    loss = crit(x, target)
+    assert loss.shape == () and loss.dtype == dtype
+    assert_close(loss, loss_ref.detach(), **tol)
+
+    loss_ref.backward()
+    assert_close(crit.backward(), x_ref.grad, **tol)
+
+
+@pytest.mark.parametrize("case", loss_params([c for c in LOSS_CASES if c.id in ("MSE", "CE", "CE-weight", "BCEWithLogits")]))
+def test_loss_backward_scales_by_grad_output(case):
+    torch.manual_seed(0)
+    ref, crit = build_pair(case, torch.float64)
+    x = case.scale * torch.randn(case.shape, dtype=torch.float64)
+    target = case.target(case.shape, torch.float64)
+    x_ref = x.clone().requires_grad_()
+    ref(x_ref, target).backward(torch.tensor(-2.5, dtype=torch.float64))
+    crit(x, target)
+    assert_close(crit.backward(torch.tensor(-2.5, dtype=torch.float64)), x_ref.grad, rtol=1e-10, atol=1e-12)
+    assert_close(crit.backward(-2.5), x_ref.grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_mask_is_bit_identical_to_torch(p, dtype):
+    # Same RNG state -> the very same mask as torch.nn.Dropout, not merely the same distribution.
+    x = torch.randn(64, 33, dtype=dtype)
+    torch.manual_seed(7)
+    expected = torch.nn.Dropout(p)(x)
+    import mininet
+    torch.manual_seed(7)
+    actual = mininet.Dropout(p)(x)
+    assert torch.equal(actual, expected)
+    assert 0 < int((actual == 0).sum()) < x.numel()
