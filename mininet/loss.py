@@ -238,13 +238,10 @@ class CrossEntropyLoss(_Loss):
         return loss
 
     def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if not target.is_floating_point():
-            raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), "
-                            f"got {target.dtype}")
-        if target.shape != input.shape:
-            raise ValueError(f"{self._get_name()}: a float target holds class probabilities and must have the "
-                             f"input's shape {tuple(input.shape)}, got {tuple(target.shape)} (class indices "
-                             f"must be int64)")
+        if not (target.is_floating_point() and target.shape == input.shape):
+            raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), got "
+                            f"{target.dtype} of shape {tuple(target.shape)} (a float target holds class "
+                            f"probabilities and has the input's shape {tuple(input.shape)})")
         logp = torch.log_softmax(input, dim=-1)
         eps, c = self.label_smoothing, input.shape[-1]
         a = target * (1 - eps) + eps / c if eps else target

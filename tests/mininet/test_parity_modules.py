@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+import mininet
 from mininet_cases import LOSS_CASES, build_pair, layer_params, loss_params, seeded
 
 TOLERANCES = {torch.float64: {"rtol": 1e-10, "atol": 1e-12}, torch.float32: {}}
@@ -95,8 +96,20 @@ def test_dropout_mask_is_bit_identical_to_torch(p, dtype):
     x = torch.randn(64, 33, dtype=dtype)
     torch.manual_seed(7)
     expected = torch.nn.Dropout(p)(x)
-    import mininet
     torch.manual_seed(7)
     actual = mininet.Dropout(p)(x)
     assert torch.equal(actual, expected)
     assert 0 < int((actual == 0).sum()) < x.numel()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA: torch.nn.Dropout runs a fused kernel there")
+@pytest.mark.parametrize("inplace", [False, True])
+def test_dropout_on_cuda_draws_torchs_mask(inplace):
+    x = torch.randn(256, 33, device="cuda")
+    torch.manual_seed(7)
+    expected = torch.nn.Dropout(0.3, inplace=inplace)(x.clone())
+    torch.manual_seed(7)
+    drop = mininet.Dropout(0.3, inplace=inplace)
+    assert torch.equal(drop(x.clone()), expected)
+    g = torch.randn_like(x)
+    assert_close(drop.backward(g), torch.where(expected != 0, g / 0.7, 0.0))

@@ -1,0 +1,182 @@
+"""The torch.nn bookkeeping API of mininet modules: state_dict, gradients, modes, dtypes, repr, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+import mininet
+from mininet_cases import LAYER_CASES, LOSS_CASES, layer_params, loss_params
+
+
+def mlp(nn):
+    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 2))
+
+
+def test_state_dict_keys_order_and_shapes_equal_torch():
+    mine, ref = mlp(mininet).state_dict(), mlp(torch.nn).state_dict()
+    assert list(mine) == list(ref) == [
+        "0.weight", "0.bias",
+        "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+        "4.weight", "4.bias"]
+    for key in ref:
+        assert mine[key].shape == ref[key].shape, key
+        assert mine[key].dtype == ref[key].dtype, key
+
+
+def test_state_dict_loads_both_ways():
+    torch.manual_seed(0)
+    ref = mlp(torch.nn)
+    ref(torch.randn(16, 4))  # non-trivial running statistics and num_batches_tracked
+    mine = mlp(mininet)
+    mine.load_state_dict(ref.state_dict())
+    for key, value in ref.state_dict().items():
+        assert torch.equal(mine.state_dict()[key], value), key
+
+    mine(torch.randn(16, 4))
+    back = mlp(torch.nn)
+    back.load_state_dict(mine.state_dict())
+    for key, value in mine.state_dict().items():
+        assert torch.equal(back.state_dict()[key], value), key
+    assert int(back.state_dict()["1.num_batches_tracked"]) == 2
+
+
+def test_backward_accumulates_until_zero_grad():
+    torch.manual_seed(0)
+    model = mlp(mininet)
+    x, g = torch.randn(8, 4), torch.randn(8, 2)
+    torch.manual_seed(1)
+    model(x)
+    model.backward(g)
+    first = {name: p.grad.clone() for name, p in model.named_parameters()}
+    torch.manual_seed(1)
+    model(x)
+    model.backward(g)
+    for name, p in model.named_parameters():
+        assert_close(p.grad, 2 * first[name])
+
+    model.zero_grad(set_to_none=False)
+    assert all(torch.count_nonzero(p.grad) == 0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_train_and_eval_switch_every_submodule():
+    torch.manual_seed(0)
+    model = mlp(mininet)
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    stats = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(8, 4)
+    y1, y2 = model(x), model(x)
+    assert torch.equal(y1, y2)  # eval: no dropout, running statistics
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, stats[key]), f"{key} changed in eval mode"
+
+    model.train()
+    assert all(m.training for m in model.modules())
+    model(x)
+    assert int(model[1].num_batches_tracked) == 1
+
+
+def test_to_float64_casts_parameters_and_float_buffers_only():
+    model = mlp(mininet).to(torch.float64)
+    for key, value in model.state_dict().items():
+        expected = torch.long if key.endswith("num_batches_tracked") else torch.float64
+        assert value.dtype == expected, key
+    assert model(torch.randn(5, 4, dtype=torch.float64)).dtype == torch.float64
+
+
+@pytest.fixture
+def default_float64():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
+@pytest.mark.usefixtures("default_float64")
+def test_modules_create_tensors_in_the_default_dtype():
+    model = mlp(mininet)
+    for key, value in model.state_dict().items():
+        expected = torch.long if key.endswith("num_batches_tracked") else torch.float64
+        assert value.dtype == expected, key
+    ref = mlp(torch.nn)
+    assert [v.dtype for v in model.state_dict().values()] == [v.dtype for v in ref.state_dict().values()]
+
+
+def test_repr_reads_like_torch():
+    def model(nn):
+        return nn.Sequential(
+            nn.Linear(4, 8), nn.BatchNorm1d(8), nn.LeakyReLU(), nn.LeakyReLU(0.2, inplace=True),
+            nn.Dropout(0.25), nn.ELU(alpha=0.5), nn.GELU(approximate="tanh"), nn.Softplus(beta=2.0, threshold=10.0),
+            nn.SiLU(inplace=True), nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.Identity(),
+            nn.BatchNorm1d(8, momentum=None, affine=False, track_running_stats=False),
+            nn.Linear(8, 2, bias=False))
+
+    assert repr(model(mininet)) == repr(model(torch.nn))
+
+
+@pytest.mark.parametrize("case", loss_params())
+def test_loss_repr_reads_like_torch(case):
+    assert repr(case.build(mininet)) == repr(case.build(torch.nn))
+
+
+def test_linear_wrong_input_width_names_module_and_both_sizes():
+    with pytest.raises(ValueError, match=r"Linear\(in_features=4, out_features=8\).*5 features.*expected 4"):
+        mininet.Linear(4, 8)(torch.randn(3, 5))
+
+
+def test_batchnorm_wrong_input_is_explained():
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(8\).*5 channels.*expected 8"):
+        mininet.BatchNorm1d(8)(torch.randn(4, 5))
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C\) or \(N, C, L\), got 4D"):
+        mininet.BatchNorm1d(8)(torch.randn(2, 8, 3, 3))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        mininet.BatchNorm1d(8)(torch.randn(1, 8))
+    mininet.BatchNorm1d(8).eval()(torch.randn(1, 8))  # running statistics: one sample is fine
+
+
+@pytest.mark.parametrize("case", layer_params([c for c in LAYER_CASES if c.id != "Identity"])
+                         + loss_params(LOSS_CASES))
+def test_backward_before_forward_says_so(case):
+    module = case.build(mininet)
+    with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
+        module.backward(torch.ones(case.shape))
+
+
+def test_cross_entropy_target_errors():
+    crit = mininet.CrossEntropyLoss()
+    x = torch.randn(4, 3)
+    with pytest.raises(TypeError, match=r"must be int64 \(torch.long\), got torch.float32"):
+        crit(x, torch.tensor([0.0, 1.0, 2.0, 0.0]))
+    with pytest.raises(TypeError, match=r"must be int64 \(torch.long\), got torch.int32"):
+        crit(x, torch.tensor([0, 1, 2, 0], dtype=torch.int32))
+    with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min 0, max 3\)"):
+        crit(x, torch.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min -1, max 2\)"):
+        mininet.CrossEntropyLoss(weight=torch.ones(3), label_smoothing=0.1)(x, torch.tensor([0, 1, 2, -1]))
+    with pytest.raises(ValueError, match=r"target shape \(5,\) does not match input shape \(4, 3\)"):
+        crit(x, torch.tensor([0, 1, 2, 0, 1]))
+    with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
+        mininet.CrossEntropyLoss(weight=torch.ones(2))(x, torch.tensor([0, 1, 1, 0]))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mininet.Dropout(1.5), lambda: mininet.GELU(approximate="fast"),
+    lambda: mininet.CrossEntropyLoss(label_smoothing=1.2), lambda: mininet.HuberLoss(delta=0.0),
+    lambda: mininet.L1Loss(reduction="none"), lambda: mininet.BCEWithLogitsLoss(reduction="avg"),
+], ids=["Dropout-p", "GELU-approximate", "CE-label_smoothing", "Huber-delta", "L1-reduction", "BCE-reduction"])
+def test_invalid_constructor_arguments_are_refused(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_inplace_leaky_relu_with_negative_slope_refuses_backward():
+    act = mininet.LeakyReLU(-0.5, inplace=True)
+    act(torch.randn(3, 4))
+    with pytest.raises(RuntimeError, match="negative slope"):
+        act.backward(torch.ones(3, 4))

@@ -1,0 +1,103 @@
+"""mininet never uses autograd: a whole training step runs where autograd cannot, and the source has no
+door to it (``torch.autograd``, ``Tensor.backward``, torch's ``*_backward`` kernels)."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from pathlib import Path
+
+import pytest
+import torch
+
+import mininet
+from mininet_cases import loss_params
+
+SOURCE = Path(mininet.__file__).parent
+
+
+def every_layer(nn):
+    return nn.Sequential(
+        nn.Linear(6, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.1), nn.Dropout(0.2), nn.Linear(8, 8), nn.ELU(),
+        nn.GELU(), nn.Softplus(), nn.SiLU(), nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.Identity(), nn.Linear(8, 4))
+
+
+def training_step(case) -> list[torch.Tensor]:
+    """Forward, loss, backward and an SGD step; returns every tensor that mininet made or holds."""
+    torch.manual_seed(0)
+    model = every_layer(mininet)
+    crit = case.build(mininet)
+    opt = mininet.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    before = [p.data.clone() for p in model.parameters()]
+    out = model(torch.randn(5, 6))
+    loss = crit(out, case.target(out.shape, out.dtype))
+    grad_in = model.backward(crit.backward())
+    opt.step()
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
+    # (The first Linear's bias has a zero gradient in exact arithmetic: BatchNorm removes the mean.)
+    assert not torch.equal(before[-2], model[-1].weight.data)
+    return ([out, loss, grad_in] + [p.data for p in model.parameters()] + [p.grad for p in model.parameters()]
+            + list(model.buffers()) + list(crit.buffers()))
+
+
+def forbid_autograd(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("mininet called into autograd")
+
+    monkeypatch.setattr(torch.Tensor, "backward", refuse)
+    monkeypatch.setattr(torch.autograd, "backward", refuse)
+    monkeypatch.setattr(torch.autograd, "grad", refuse)
+
+
+@pytest.mark.parametrize("case", loss_params())
+def test_training_step_runs_under_inference_mode(case, monkeypatch):
+    forbid_autograd(monkeypatch)
+    with torch.inference_mode():
+        tensors = training_step(case)
+    assert all(t.is_inference() and not t.requires_grad for t in tensors)
+
+
+@pytest.mark.parametrize("case", loss_params())
+def test_no_tensor_requires_grad_with_grad_mode_on(case, monkeypatch):
+    forbid_autograd(monkeypatch)
+    assert torch.is_grad_enabled()
+    tensors = training_step(case)
+    assert not any(t.requires_grad for t in tensors)
+    assert all(t.grad_fn is None for t in tensors)
+
+
+def code_names(path: Path) -> list[tuple[int, str]]:
+    """(line, name) of every identifier in the file's code: comments and strings (docstrings) left out."""
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+    return [(tok.start[0], tok.string) for tok in tokens if tok.type == tokenize.NAME]
+
+
+def test_source_has_no_door_to_autograd():
+    files = sorted(SOURCE.rglob("*.py"))
+    assert len(files) > 5
+    offenders = []
+    for path in files:
+        names = code_names(path)
+        for i, (line, name) in enumerate(names):
+            # torch.autograd / torch.ops.aten.*; *_backward kernels (gelu_backward, native_batch_norm_backward, ...);
+            # requires_grad_ / grad_fn / retain_grad: building or walking an autograd graph.
+            if (name in ("autograd", "aten", "grad_fn", "requires_grad_", "retain_grad", "enable_grad")
+                    or (name.endswith("_backward") and name != "_backward")):
+                offenders.append(f"{path.relative_to(SOURCE)}:{line}: {name}")
+            # ``x.backward(...)`` is allowed only on mininet modules: every call site must name one.
+            if name == "backward" and i > 0 and names[i - 1][0] == line:
+                offenders.extend(check_backward_call(path, line))
+    assert not offenders, "\n".join(offenders)
+
+
+# The receivers of ``.backward(`` in mininet's code, each a Module (a child module, a chain entry).
+MODULE_RECEIVERS = ("module.backward(", "child.backward(", "layer.backward(", "m.backward(", "super().backward(")
+
+
+def check_backward_call(path: Path, line: int) -> list[str]:
+    text = path.read_text().splitlines()[line - 1]
+    if ".backward(" not in text or text.lstrip().startswith("def "):
+        return []
+    if any(receiver in text for receiver in MODULE_RECEIVERS):
+        return []
+    return [f"{path.relative_to(SOURCE)}:{line}: .backward( on something not known to be a module: {text.strip()}"]

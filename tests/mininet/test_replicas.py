@@ -1,0 +1,75 @@
+"""replicate(R): one module holding R stacked copies computes what R separate modules compute.
+
+Each of the R separate modules gets its own random state; the replicated module loads the stacked
+state_dicts and runs on the stacked inputs. Outputs, input gradients, parameter gradients and the
+state after the forward (running statistics) must agree to float64 rounding.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+import mininet
+from mininet_cases import FORWARD_SEED, LAYER_CASES, build_mininet, layer_params, loss_params
+
+R = 3
+TOL = {"rtol": 1e-12, "atol": 1e-12}
+# A replicated Linear takes (R, N, in_features) only.
+REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d"]
+
+
+def replicated(case, states):
+    rep = case.build(mininet).to(torch.float64).replicate(len(states))
+    rep.load_state_dict(mininet.stack_state_dicts(states))
+    return rep
+
+
+@pytest.mark.parametrize("case", layer_params(REPLICABLE))
+def test_replicated_layer_equals_separate_layers(case):
+    torch.manual_seed(0)
+    singles = [build_mininet(case) for _ in range(R)]
+    rep = replicated(case, [m.state_dict() for m in singles]).train(case.train)
+    x = case.scale * torch.randn((R,) + case.shape, dtype=torch.float64)
+
+    # One Dropout mask of shape (R, ...) draws the same numbers as R masks drawn one after the other.
+    torch.manual_seed(FORWARD_SEED)
+    y = rep(x.clone())
+    torch.manual_seed(FORWARD_SEED)
+    ys = [m(x[r].clone()) for r, m in enumerate(singles)]
+    assert_close(y, torch.stack(ys), **TOL)
+
+    g = torch.randn(y.shape, dtype=torch.float64)
+    rep.zero_grad()
+    grad_x = rep.backward(g)
+    for r, m in enumerate(singles):
+        m.zero_grad()
+        assert_close(grad_x[r], m.backward(g[r]), **TOL)
+        rep_params = dict(rep.named_parameters())
+        for name, p in m.named_parameters():
+            assert_close(rep_params[name].grad[r], p.grad, **TOL, msg=lambda msg, n=name: f"{n}: {msg}")
+        state = mininet.unstack_state_dict(rep.state_dict(), r)
+        for key, value in m.state_dict().items():
+            assert_close(state[key], value, **TOL, msg=lambda msg, k=key: f"{k}: {msg}")
+
+
+@pytest.mark.parametrize("seeded_backward", [False, True], ids=["grad_output=None", "grad_output=(R,)"])
+@pytest.mark.parametrize("case", loss_params())
+def test_replicated_loss_equals_separate_losses(case, seeded_backward):
+    torch.manual_seed(0)
+    singles = [build_mininet(case) for _ in range(R)]
+    for m in singles[1:]:
+        m.load_state_dict(singles[0].state_dict())  # class weights are shared by the replicas
+    rep = case.build(mininet).to(torch.float64).replicate(R)
+    rep.load_state_dict(singles[0].state_dict())
+    x = case.scale * torch.randn((R,) + case.shape, dtype=torch.float64)
+    target = torch.stack([case.target(case.shape, torch.float64) for _ in range(R)])
+    grad_output = torch.randn(R, dtype=torch.float64) if seeded_backward else None
+
+    loss = rep(x, target)
+    assert loss.shape == (R,)
+    grad_x = rep.backward(grad_output)
+    for r, m in enumerate(singles):
+        assert_close(loss[r], m(x[r], target[r]), **TOL)
+        assert_close(grad_x[r], m.backward(None if grad_output is None else grad_output[r]), **TOL)
