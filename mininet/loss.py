@@ -264,8 +264,9 @@ class CrossEntropyLoss(_Loss):
         p = logp.exp()
         a = self._target_dist
         if a is None:
-            # What autograd runs: nll_loss's backward puts -1/N at each target, log_softmax's backward
-            # gives gl - p * sum(gl) = p * (1/N), then -1/N at the target. Same operations, same bits.
+            # Autograd's operations: nll_loss's backward puts -1/N at each target, log_softmax's backward
+            # gives gl - p * sum(gl) = p * (1/N), then -1/N at the target. (Its exp is SLEEF's, while
+            # torch.exp on the CPU is MKL's: p, hence the gradient, can differ in the last bit.)
             r = 1.0 / self._count(logp, keep=1)
             grad = p.mul_(r)
             grad.scatter_add_(-1, self._index, torch.full_like(self._index, -r, dtype=grad.dtype))
