@@ -12,6 +12,8 @@ class BatchNorm1d(Module):
     """Batch normalisation over the batch (and length) dimension, per channel.
 
     Forward:  y = (x - mean) * invstd * weight + bias,  invstd = 1 / sqrt(var + eps)
+              (computed as torch's CPU kernel does: x * alpha + beta, alpha = invstd * weight,
+              beta = bias - mean * alpha)
               training (or no running stats): mean, var = the batch's per-channel mean and *biased*
               variance over N (and L); with running stats, also
                   running_mean = (1 - f) * running_mean + f * mean
@@ -21,7 +23,7 @@ class BatchNorm1d(Module):
               evaluation: mean, var = running_mean, running_var.
     Backward: with g = dL/dy, sums over N (and L), n the number of summed elements, xmu = x - mean:
               dL/dweight += sum(g * xmu) * invstd,  dL/dbias += sum(g)
-              training: dL/dx = (g - xmu * invstd^2 * sum(g * xmu) / n - sum(g) / n) * invstd * weight
+              training: dL/dx = (g - sum(g) / n - xmu * invstd^2 * sum(g * xmu) / n) * invstd * weight
               (the batch statistics' own dependence on x included: autograd's ``native_batch_norm_backward``)
               evaluation: dL/dx = g * invstd * weight   (running statistics are constants)
 
@@ -116,14 +118,13 @@ class BatchNorm1d(Module):
                 self._update_running_stats(mean, var, n)
         else:
             mean = self.running_mean.view(shape)
-            invstd = torch.rsqrt(self.running_var.view(shape) + self.eps)
+            invstd = 1 / torch.sqrt(self.running_var.view(shape) + self.eps)
         self._saved = (x, mean, invstd, shape, dims, n, use_batch_stats)
-        y = (x - mean) * invstd
-        if self.weight is not None:
-            y = y * self.weight.data.view(shape)
-        if self.bias is not None:
-            y = y + self.bias.data.view(shape)
-        return y
+        # As torch's CPU kernel: y = x * alpha + beta with per-channel alpha = invstd * weight and
+        # beta = bias - mean * alpha (two passes over x instead of four).
+        alpha = invstd if self.weight is None else invstd * self.weight.data.view(shape)
+        beta = -(mean * alpha) if self.bias is None else self.bias.data.view(shape) - mean * alpha
+        return x * alpha + beta
 
     def _update_running_stats(self, mean: torch.Tensor, var: torch.Tensor, n: int) -> None:
         self.num_batches_tracked.add_(1)
@@ -151,8 +152,8 @@ class BatchNorm1d(Module):
             self.bias.accumulate(grad_sum.view(self.bias.data.shape))
         if not use_batch_stats:
             return g * scale
-        proj = xmu * (dot * (1.0 / n) * (invstd * invstd))
-        return (g - proj - grad_sum * (1.0 / n)) * scale
+        k = dot * invstd * invstd / n  # torch's kernel, term for term
+        return (g - grad_sum / n - xmu * k) * scale
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
