@@ -26,6 +26,9 @@ def main() -> None:
 def _register() -> None:
     # Each file holds one family of commands; importing it adds them to the group.
     from . import cli_run  # noqa: F401
+    from . import cli_spec  # noqa: F401
+    from . import cli_results  # noqa: F401
+    from . import cli_bench  # noqa: F401
 
 
 _register()

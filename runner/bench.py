@@ -1,0 +1,188 @@
+"""Side-by-side benchmark of the two backends on one spec, in one process.
+
+Every case is timed ``repeats`` times, cases interleaved (so drifting machine load hits both backends
+alike), after one untimed warm-up each; the table reports medians and the ratio mininet / torch.
+The thread count is the same for both (the process's ``torch.get_num_threads()``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import torch
+
+from .registry import REGISTRY
+from .spec import Spec
+from .train import Repetition, choose_executor, prepare, train_loop
+
+
+@dataclass
+class Case:
+    label: str  # e.g. "1 run" or "20 runs vectorized"
+    backend: str
+    executor: str
+    reps: list[Repetition]
+
+
+@dataclass
+class Timing:
+    case: Case
+    run_seconds: list[float]
+    step_seconds: list[float]
+    peak_mib: float | None
+
+
+def _make_trainer(spec: Spec, case: Case):
+    make = REGISTRY.builders[(case.backend, "trainer", case.executor)]
+    return make(spec, [r.initial_state for r in case.reps])
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_run(spec: Spec, case: Case) -> float:
+    """Wall time of one full training (evaluation every epoch included) of the case's repetitions."""
+    trainer = _make_trainer(spec, case)
+    _sync(spec.device)
+    start = time.perf_counter()
+    train_loop(trainer, spec, case.reps, vectorized=case.executor == "vectorized")
+    _sync(spec.device)
+    return time.perf_counter() - start
+
+
+def time_steps(spec: Spec, case: Case, steps: int) -> float:
+    """Mean wall time of one training step (forward, loss, backward, optimizer) on a fixed batch."""
+    trainer = _make_trainer(spec, case)
+    vectorized = case.executor == "vectorized"
+    from .build import DTYPES
+    from .metrics import loss_targets
+
+    def batch(r: Repetition):
+        d = r.data
+        n = min(spec.train.batch_size, len(d.y_train))
+        return d.x_train[:n], loss_targets(spec.loss.type, d.y_train[:n], d.n_classes, DTYPES[spec.dtype])
+
+    pairs = [batch(r) for r in case.reps]
+    x = torch.stack([p[0] for p in pairs]) if vectorized else pairs[0][0]
+    t = torch.stack([p[1] for p in pairs]) if vectorized else pairs[0][1]
+    with trainer.context():
+        trainer.train(True)
+        for _ in range(3):
+            trainer.step(x, t)
+        _sync(spec.device)
+        start = time.perf_counter()
+        for _ in range(steps):
+            trainer.step(x, t)
+        _sync(spec.device)
+    return (time.perf_counter() - start) / steps
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def _child_peak(spec_json: str, base_dir: str, backend: str, executor: str, n_reps: int) -> float | None:
+    """In a fresh interpreter: peak growth of the resident set size during one run of the case,
+    sampled every millisecond by a background thread."""
+    if not os.path.exists("/proc/self/statm"):
+        return None
+    spec = Spec.model_validate_json(spec_json)
+    spec, reps = prepare(spec, base_dir)
+    case = Case("", backend, executor, reps[:n_reps])
+    time_run(spec.model_copy(update={"train": spec.train.model_copy(update={"epochs": 1})}), case)  # warm-up
+    base = _rss_bytes()
+    peak = base
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.001):
+            peak = max(peak, _rss_bytes())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    time_run(spec, case)
+    done.set()
+    sampler.join()
+    return (max(peak, _rss_bytes()) - base) / 2**20
+
+
+def peak_memory_mib(spec: Spec, base_dir, case: Case) -> float | None:
+    """Peak memory of one run of the case: CUDA's allocator peak; on CPU, the peak growth of the
+    resident set size in a freshly spawned interpreter (forking a process whose OpenMP threads are
+    running can hang, and memory the parent freed earlier would hide the case's allocations)."""
+    if spec.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        time_run(spec, case)
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(_child_peak, (spec.model_dump_json(), str(base_dir), case.backend, case.executor,
+                                        len(case.reps)))
+
+
+def cases_for(spec: Spec, reps: list[Repetition], backends: tuple[str, ...], repetitions: int) -> list[Case]:
+    cases = [Case("1 run", b, "sequential", reps[:1]) for b in backends]
+    if repetitions > 1:
+        mode = choose_executor(spec.model_copy(update={"repetitions": repetitions}), "auto")
+        cases += [Case(f"{repetitions} runs {mode}", b, mode, reps[:repetitions]) for b in backends]
+    return cases
+
+
+def benchmark(spec: Spec, base_dir, backends: tuple[str, ...] = ("mininet", "torch"), repeats: int = 5,
+              repetitions: int | None = None, steps: int = 200, memory: bool = True,
+              log=lambda msg: None) -> list[Timing]:
+    repetitions = repetitions or spec.repetitions
+    spec = spec.model_copy(update={"repetitions": repetitions})
+    spec, reps = prepare(spec, base_dir)
+    cases = cases_for(spec, reps, backends, repetitions)
+    warm = spec.model_copy(update={"train": spec.train.model_copy(update={"epochs": 1})})
+    for case in cases:  # warm-up: allocator, kernels, torch.func tracing
+        time_run(warm, case)
+    runs: dict[int, list[float]] = {i: [] for i in range(len(cases))}
+    steps_t: dict[int, list[float]] = {i: [] for i in range(len(cases))}
+    for rep in range(repeats):
+        order = list(range(len(cases)))
+        if rep % 2:
+            order.reverse()
+        for i in order:
+            runs[i].append(time_run(spec, cases[i]))
+            steps_t[i].append(time_steps(spec, cases[i], steps))
+        log(f"round {rep + 1}/{repeats} done")
+    peaks = [peak_memory_mib(spec, base_dir, c) if memory else None for c in cases]
+    return [Timing(c, runs[i], steps_t[i], peaks[i]) for i, c in enumerate(cases)]
+
+
+def table_rows(timings: list[Timing], reference: str = "torch") -> list[list[str]]:
+    """One row per case: medians, and the ratio to the reference backend's same case."""
+    med = {(t.case.label, t.case.backend): (statistics.median(t.run_seconds), statistics.median(t.step_seconds))
+           for t in timings}
+    rows = []
+    for t in timings:
+        run_s, step_s = med[(t.case.label, t.case.backend)]
+        ref = med.get((t.case.label, reference))
+        ratio_run = f"{run_s / ref[0]:.2f}" if ref and t.case.backend != reference else ""
+        ratio_step = f"{step_s / ref[1]:.2f}" if ref and t.case.backend != reference else ""
+        peak = "" if t.peak_mib is None else f"{t.peak_mib:.1f}"
+        rows.append([t.case.label, t.case.backend, f"{run_s:.3f}", f"{step_s * 1e6:.0f}", peak, ratio_run, ratio_step])
+    return rows
+
+
+HEADERS = ("case", "backend", "time/case (s)", "time/step (us)", "peak mem (MiB)", "run ratio vs torch",
+           "step ratio vs torch")
+
+
+def environment_line(spec: Spec) -> str:
+    return (f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {spec.device}, "
+            f"dtype {spec.dtype}, Python {sys.version.split()[0]}")
