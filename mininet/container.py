@@ -14,7 +14,8 @@ class Sequential(Module):
     """A chain of modules.
 
     Forward:  y = m_n(... m_2(m_1(x)))
-    Backward: dL/dx = m_1.backward(... m_n.backward(dL/dy)), the chain rule, last module first.
+    Backward: dL/dx = m_1.backward(... m_n.backward(dL/dy)), the chain rule, last module first
+              (``backward(g, input_grad=False)`` skips what only dL/dx needs).
 
     Args:
         *modules: the modules in order, or one ``OrderedDict`` of name -> module.
@@ -49,10 +50,27 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
-        for module in reversed(self._chain):
+    def backward(self, grad_output: torch.Tensor, input_grad: bool = True) -> torch.Tensor | None:
+        """Chain the modules' backward passes, last module first.
+
+        With ``input_grad=False`` (a training step, where nothing needs d loss / d input) the chain
+        stops at the first module that has parameters, and a Linear there skips its input-gradient
+        matrix product, as autograd does for an input that does not require grad. Returns ``None``.
+        """
+        chain = self._chain
+        stop = 0
+        if not input_grad:
+            stop = next((i for i, m in enumerate(chain) if m._parameters or m._modules), len(chain))
+        for i in range(len(chain) - 1, stop - 1, -1):
+            module = chain[i]
+            if i == stop and not input_grad:
+                if isinstance(module, Sequential) or getattr(module, "can_skip_input_grad", False):
+                    module.backward(grad_output, input_grad=False)
+                else:
+                    module.backward(grad_output)
+                return None
             grad_output = module.backward(grad_output)
-        return grad_output
+        return grad_output if input_grad else None
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -75,7 +75,10 @@ class Linear(Module):
         wt = w.transpose(-1, -2)
         return torch.bmm(x, wt) if b is None else torch.baddbmm(b.unsqueeze(-2), x, wt)
 
-    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+    #: ``backward(g, input_grad=False)`` accumulates the parameter gradients only
+    can_skip_input_grad = True
+
+    def backward(self, grad_output: torch.Tensor, input_grad: bool = True) -> torch.Tensor | None:
         x = self._input
         if x is None:
             raise self._missing_forward()
@@ -87,12 +90,14 @@ class Linear(Module):
             self.weight.accumulate(torch.mm(g2.t(), x2))
             if self.bias is not None:
                 self.bias.accumulate(g2.sum(0))
+            if not input_grad:
+                return None
             grad_input = torch.mm(g2, w)
             return grad_input if x.dim() == 2 else grad_input.view(x.shape)
         self.weight.accumulate(torch.bmm(grad_output.transpose(-1, -2), x))
         if self.bias is not None:
             self.bias.accumulate(grad_output.sum(-2))
-        return torch.bmm(grad_output, w)
+        return torch.bmm(grad_output, w) if input_grad else None
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

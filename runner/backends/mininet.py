@@ -176,7 +176,8 @@ class MininetTrainer:
     def step(self, x: torch.Tensor, target: torch.Tensor) -> None:
         self.criterion(self.model(x), target)
         self.optimizer.zero_grad()
-        self.model.backward(self.criterion.backward())
+        # nothing needs d loss / d input here: skip it, as autograd does for data
+        self.model.backward(self.criterion.backward(), input_grad=False)
         self.optimizer.step()
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
