@@ -10,6 +10,15 @@ import torch
 from .parameter import Parameter
 
 
+_REGISTRIES = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "_chain"})
+
+
+def _holds_tensor(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    return isinstance(value, tuple) and any(isinstance(v, torch.Tensor) for v in value)
+
+
 class Module:
     """Base class of all mininet layers and losses.
 
@@ -98,6 +107,17 @@ class Module:
 
     def __call__(self, *args: Any) -> Any:
         return self.forward(*args)
+
+    def free_saved(self) -> None:
+        """Drop every tensor that forward kept for backward, here and in every submodule.
+
+        Useful after a forward whose backward will never run (evaluation), so the model holds no
+        activations; a later ``backward`` then needs a new ``forward``.
+        """
+        for m in self.modules():
+            for name, value in list(vars(m).items()):
+                if name.startswith("_") and name not in _REGISTRIES and _holds_tensor(value):
+                    object.__setattr__(m, name, None)
 
     def _missing_forward(self) -> RuntimeError:
         return RuntimeError(f"{self._get_name()}.backward() called before forward(): nothing to differentiate")

@@ -181,7 +181,12 @@ class MininetTrainer:
         self.optimizer.step()
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+        # evaluation has no backward: each layer drops what it kept as soon as it is done, so the
+        # evaluation of a large set holds no more activations than torch's no_grad forward does
+        for module in self.model:
+            x = module(x)
+            module.free_saved()
+        return x
 
     def end_epoch(self) -> None:
         if self.scheduler is not None:

@@ -53,3 +53,17 @@ def test_skipping_really_skips_the_first_linear_input_product(monkeypatch):
     # weight grads of both layers and the input grad of the last one only: (7,5)@(5,4) never runs
     assert ((7, 5), (5, 4)) not in calls
     assert len(calls) == 3
+
+
+def test_free_saved_drops_activations_and_backward_then_asks_for_forward():
+    model = mn.Sequential(mn.Linear(4, 5), mn.ReLU(), mn.Linear(5, 2))
+    loss = mn.MSELoss()
+    loss(model(torch.randn(3, 4)), torch.randn(3, 2))
+    model.free_saved()
+    loss.free_saved()
+    held = [v for m in list(model.modules()) + [loss] for k, v in vars(m).items()
+            if k.startswith("_") and isinstance(v, torch.Tensor)]
+    assert held == []
+    assert all(p.data is not None for p in model.parameters())
+    with pytest.raises(RuntimeError, match="before forward"):
+        model.backward(torch.randn(3, 2))
