@@ -26,7 +26,7 @@ MATRIX_ONLY_INITS = ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaimi
 class Strict(BaseModel):
     """Base of every spec table: unknown keys are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- data
@@ -356,7 +356,8 @@ class TrainSpec(Strict):
 class Spec(Strict):
     """One experiment: data, model, loss, optimizer, training schedule; trained ``repetitions`` times."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$")]
+    # names label files of a run directory; "[k=v,...]" names the points of a sweep
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.+\-\[\]=,]+$")]
     description: str = ""
     seed: Annotated[int, Field(ge=0)] = 0
     repetitions: PositiveInt = 1

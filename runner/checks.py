@@ -1,0 +1,114 @@
+"""Static checks of a validated spec: what pydantic cannot see field by field.
+
+They run before any data is drawn or any model is built, and find every mismatch at once:
+
+* the data: a CSV file must be readable, with its columns as the spec says;
+* widths: each layer's input width must be the previous layer's output width (the data's feature
+  count for the first), a ``num_features`` must be the width it normalises, and the last width must
+  be what the loss expects: one output per class (class-index losses) or the width of the one-hot
+  targets (``mse``, ``l1``, ...); a class-weight list needs one weight per class;
+* inits: a bias cannot use an init that needs a weight matrix's fans.
+
+Each finding is ``(key path, message)``; :mod:`runner.load` adds the file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .data import DataError, data_shape
+from .spec import MATRIX_ONLY_INITS, ONE_HOT_LOSSES, Spec
+
+Finding = tuple[tuple, str]
+
+
+def check_spec(spec: Spec, base_dir: Path = Path(".")) -> list[Finding]:
+    """Every static problem of ``spec`` (whose relative data paths start at ``base_dir``)."""
+    return check_parts(spec.data, spec.model, spec.loss, base_dir)
+
+
+def check_parts(data: Any, model: Any, loss: Any, base_dir: Path = Path(".")) -> list[Finding]:
+    """The checks that the valid parts of a spec allow (a part is None where it did not validate),
+    so that a spec with a bad optimizer still has its widths checked."""
+    findings = check_inits(model) if model is not None else []
+    if data is not None:
+        shape, data_findings = check_data(data, base_dir)
+        findings += data_findings
+        if shape is not None and model is not None:
+            findings += check_widths(data, model, loss, *shape)
+    return findings
+
+
+def check_data(data: Any, base_dir: Path) -> tuple[tuple[int, int] | None, list[Finding]]:
+    """(n_features, n_classes) of the data, or the reason it cannot be read."""
+    try:
+        n_features, n_classes = data_shape(data, base_dir)
+    except (DataError, OSError, ValueError) as e:
+        message = str(e)
+        test_path = getattr(data, "test_path", None)
+        if "label_column" in message or "no column named" in message:
+            key = "label_column"
+        elif test_path is not None and (message.startswith(test_path) or str(base_dir / test_path) in message):
+            key = "test_path"
+        else:
+            key = "path"
+        return None, [(("data", key), message)]
+    if n_features < 1:
+        return None, [(("data", "label_column"), "the data has no feature columns besides the label")]
+    return (n_features, n_classes), []
+
+
+def _width_source(index: int | None, data: Any, model: Any, n_features: int) -> str:
+    if index is None:
+        return f"the data ({data.type}) has {n_features} feature{'s' if n_features != 1 else ''}"
+    return f"model.layers[{index}] ({model.layers[index].type}) outputs {_out_width(model.layers[index])}"
+
+
+def _out_width(layer: Any) -> int | None:
+    return getattr(layer, "out_features", None)
+
+
+def check_widths(data: Any, model: Any, loss: Any, n_features: int, n_classes: int) -> list[Finding]:
+    """Widths chain from the data through every layer to the loss (when ``loss`` is known)."""
+    findings: list[Finding] = []
+    width, source = n_features, None  # source: index of the layer that set the width (None: the data)
+    for i, layer in enumerate(model.layers):
+        for name in ("in_features", "num_features"):
+            given = getattr(layer, name, None)
+            if given is not None and given != width:
+                findings.append((("model", "layers", i, name),
+                                 f"is {given}, but {_width_source(source, data, model, n_features)}"))
+        if _out_width(layer) is not None:
+            width, source = _out_width(layer), i
+    if loss is None:
+        return findings
+    if width != n_classes:
+        need = (f"its one-hot targets have one column per class" if loss.type in ONE_HOT_LOSSES
+                else "it needs one output (logit) per class")
+        what = f"the data ({data.type}) has {n_classes} classes and the loss is {loss.type}: {need}"
+        if source is None:
+            findings.append((("model", "layers"), f"the model outputs {width} values (no layer changes the "
+                                                  f"data's width), but {what}"))
+        else:
+            findings.append((("model", "layers", source, "out_features"),
+                             f"the last width is {width}, but {what}; expected {n_classes}"))
+    weight = getattr(loss, "weight", None)
+    if weight is not None and len(weight) != n_classes:
+        findings.append((("loss", "weight"), f"has {len(weight)} class weights, but the data "
+                                             f"({data.type}) has {n_classes} classes"))
+    return findings
+
+
+def check_inits(model: Any) -> list[Finding]:
+    """A bias is a vector: it has no fans, so the inits that need them cannot fill it."""
+    findings = []
+    schemes = [(("model", "init"), model.init)]
+    schemes += [(("model", "layers", i, "init"), layer.init) for i, layer in enumerate(model.layers)
+                if getattr(layer, "init", None) is not None]
+    for path, scheme in schemes:
+        if scheme.bias in MATRIX_ONLY_INITS:
+            findings.append((path + ("bias",), f"{scheme.bias!r} needs a weight matrix's fan-in and fan-out, "
+                                               "which a bias vector has not; use 'zeros', 'ones' or "
+                                               "'torch_default' (U(+-1/sqrt(fan_in)) of its layer)"))
+    return findings
