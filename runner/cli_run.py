@@ -10,9 +10,9 @@ from tabulate import tabulate
 
 from .cli import EXIT_FAILURE, EXIT_USAGE, main
 from .load import SpecError, load_spec
-from .metrics import METRICS
+from .cli_spec import echo_points, point_options, points_or_exit, report_interrupted, train_points
 from .registry import BACKENDS
-from .report import paired_table, summary_table
+from .report import compare_text, run_text
 from .train import EXECUTORS, run_spec
 
 SPEC_PATH = click.Path(dir_okay=False, path_type=Path)
@@ -45,18 +45,18 @@ def parse_backends(value: str) -> tuple[str, ...]:
 @click.option("--backend", type=click.Choice(BACKENDS), default="mininet", show_default=True)
 @EXECUTOR
 @FORMAT
-def run(spec: Path, backend: str, executor: str, fmt: str) -> None:
-    """Train SPEC on one backend; print each repetition's final metrics and their summary."""
-    parsed, base = load_or_exit(spec)
-    (result,) = run_spec(parsed, (backend,), executor, base)
-    rows = []
-    for k in range(result.repetitions):
-        cells = [f"{result.metrics[k, -1, i].item():.4f}" for i in range(len(METRICS))]
-        rows.append([k] + cells + ["diverged" if result.diverged[k] else ""])
-    click.echo(tabulate(rows, headers=("repetition",) + METRICS + ("",), tablefmt=fmt, disable_numparse=True))
-    click.echo()
-    click.echo(summary_table([result], fmt))
-    if all(result.diverged):
+@point_options
+def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run: bool) -> None:
+    """Train SPEC on one backend; print each repetition's final metrics and their summary.
+    With a sweep, every point."""
+    points = points_or_exit([spec], sets, sweeps)
+    if dry_run:
+        return echo_points(points)
+    results, unfinished = train_points(points, lambda p: run_spec(p.spec, (backend,), executor, p.base_dir))
+    if results:
+        click.echo("\n\n".join(run_text(result, fmt) for result in results))
+    report_interrupted(unfinished, len(points))
+    if all(all(result.diverged) for result in results):
         sys.exit(EXIT_FAILURE)
 
 
@@ -65,20 +65,19 @@ def run(spec: Path, backend: str, executor: str, fmt: str) -> None:
 @click.option("--backends", default=",".join(BACKENDS), show_default=True, help="comma-separated backends")
 @EXECUTOR
 @FORMAT
-def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str) -> None:
+@point_options
+def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str, sets, sweeps, dry_run: bool) -> None:
     """Train every SPEC on every backend from the same data, weights and batch order; print the
-    report's table (mean (std) over repetitions) and the paired differences between backends."""
+    report's table (mean (std) over repetitions) and the paired differences between backends.
+    A spec with a sweep gives one row per point and backend."""
     names = parse_backends(backends)
-    loaded = [load_or_exit(p) for p in specs]
-    results = []
-    for parsed, base in loaded:
-        results += run_spec(parsed, names, executor, base)
-    click.echo(summary_table(results, fmt))
-    paired = paired_table(results, fmt)
-    if paired:
-        click.echo()
-        click.echo("Paired differences of the final metrics, repetition by repetition: mean (max |.|)")
-        click.echo(paired)
+    points = points_or_exit(specs, sets, sweeps)
+    if dry_run:
+        return echo_points(points)
+    results, unfinished = train_points(points, lambda p: run_spec(p.spec, names, executor, p.base_dir))
+    if results:
+        click.echo(compare_text(results, fmt))
+    report_interrupted(unfinished, len(points))
 
 
 @main.command()
