@@ -10,8 +10,9 @@ from tabulate import tabulate
 
 from .cli import EXIT_FAILURE, EXIT_USAGE, main
 from .load import SpecError, load_spec
-from .cli_spec import echo_points, point_options, points_or_exit, report_interrupted, train_points
 from .registry import BACKENDS
+from .cli_results import output_options
+from .cli_spec import echo_points, point_options, points_or_exit, report_interrupted, train_points
 from .report import compare_text, run_text
 from .train import EXECUTORS, run_spec
 
@@ -46,15 +47,21 @@ def parse_backends(value: str) -> tuple[str, ...]:
 @EXECUTOR
 @FORMAT
 @point_options
-def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run: bool) -> None:
-    """Train SPEC on one backend; print each repetition's final metrics and their summary.
-    With a sweep, every point."""
+@output_options()
+def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run: bool, output) -> None:
+    """Train SPEC on one backend; print each repetition's final metrics and their summary, and save
+    a run directory (spec, environment, metrics, tables, checkpoints). With a sweep, every point."""
     points = points_or_exit([spec], sets, sweeps)
     if dry_run:
         return echo_points(points)
-    results, unfinished = train_points(points, lambda p: run_spec(p.spec, (backend,), executor, p.base_dir))
+    with output.start([p.spec for p in points], 1) as progress:
+        results, unfinished = train_points(points, lambda p: run_spec(
+            p.spec, (backend,), executor, p.base_dir, progress=progress.callback(p.label)))
+    text = "\n\n".join(run_text(result, fmt) for result in results)
     if results:
-        click.echo("\n\n".join(run_text(result, fmt) for result in results))
+        click.echo(text)
+        output.finish("run", [(p.spec, p.base_dir, p.file) for p in points[:len(results)]], results, text, fmt,
+                      (backend,), executor)
     report_interrupted(unfinished, len(points))
     if all(all(result.diverged) for result in results):
         sys.exit(EXIT_FAILURE)
@@ -66,17 +73,25 @@ def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run
 @EXECUTOR
 @FORMAT
 @point_options
-def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str, sets, sweeps, dry_run: bool) -> None:
+@output_options(margins=True)
+def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str, sets, sweeps, dry_run: bool,
+            output) -> None:
     """Train every SPEC on every backend from the same data, weights and batch order; print the
-    report's table (mean (std) over repetitions) and the paired differences between backends.
+    report's table (mean (std) over repetitions) and the paired differences between backends with
+    95% confidence intervals and equivalence verdicts; save a run directory (--plot: with figures).
     A spec with a sweep gives one row per point and backend."""
     names = parse_backends(backends)
     points = points_or_exit(specs, sets, sweeps)
     if dry_run:
         return echo_points(points)
-    results, unfinished = train_points(points, lambda p: run_spec(p.spec, names, executor, p.base_dir))
+    with output.start([p.spec for p in points], len(names)) as progress:
+        results, unfinished = train_points(points, lambda p: run_spec(
+            p.spec, names, executor, p.base_dir, progress=progress.callback(p.label)))
     if results:
-        click.echo(compare_text(results, fmt))
+        text = compare_text(results, fmt, margins=output.margins)
+        click.echo(text)
+        output.finish("compare", [(p.spec, p.base_dir, p.file) for p in points[:len(results) // len(names)]],
+                      results, text, fmt, names, executor)
     report_interrupted(unfinished, len(points))
 
 
