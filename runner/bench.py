@@ -7,16 +7,13 @@ The thread count is the same for both (the process's ``torch.get_num_threads()``
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import resource
 import statistics
 import sys
-import threading
 import time
 from dataclasses import dataclass
 
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 from .registry import REGISTRY
 from .spec import Spec
@@ -86,50 +83,27 @@ def time_steps(spec: Spec, case: Case, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
+def peak_memory_mib(spec: Spec, case: Case, epochs: int = 2) -> float:
+    """Peak bytes of live tensors allocated during a (shortened, untimed) run of the case.
 
-
-def _child_peak(spec_json: str, base_dir: str, backend: str, executor: str, n_reps: int) -> float | None:
-    """In a fresh interpreter: peak growth of the resident set size during one run of the case,
-    sampled every millisecond by a background thread."""
-    if not os.path.exists("/proc/self/statm"):
-        return None
-    spec = Spec.model_validate_json(spec_json)
-    spec, reps = prepare(spec, base_dir)
-    case = Case("", backend, executor, reps[:n_reps])
-    time_run(spec.model_copy(update={"train": spec.train.model_copy(update={"epochs": 1})}), case)  # warm-up
-    base = _rss_bytes()
-    peak = base
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.001):
-            peak = max(peak, _rss_bytes())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    time_run(spec, case)
-    done.set()
-    sampler.join()
-    return (max(peak, _rss_bytes()) - base) / 2**20
-
-
-def peak_memory_mib(spec: Spec, base_dir, case: Case) -> float | None:
-    """Peak memory of one run of the case: CUDA's allocator peak; on CPU, the peak growth of the
-    resident set size in a freshly spawned interpreter (forking a process whose OpenMP threads are
-    running can hang, and memory the parent freed earlier would hide the case's allocations)."""
+    CUDA: the caching allocator's peak. CPU: torch's profiler records every allocation and free;
+    the running sum of their sizes, in time order, peaks at the answer. Memory per epoch does not
+    grow, so two epochs show the peak of a full run (optimizer state, one step's activations and
+    the evaluation's outputs).
+    """
+    short = spec.model_copy(update={"train": spec.train.model_copy(update={"epochs": min(epochs, spec.train.epochs)})})
     if spec.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
-        time_run(spec, case)
+        time_run(short, case)
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(_child_peak, (spec.model_dump_json(), str(base_dir), case.backend, case.executor,
-                                        len(case.reps)))
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        time_run(short, case)
+    live = peak = 0
+    for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+        live += event.self_cpu_memory_usage
+        peak = max(peak, live)
+    return peak / 2**20
 
 
 def cases_for(spec: Spec, reps: list[Repetition], backends: tuple[str, ...], repetitions: int) -> list[Case]:
@@ -160,7 +134,7 @@ def benchmark(spec: Spec, base_dir, backends: tuple[str, ...] = ("mininet", "tor
             runs[i].append(time_run(spec, cases[i]))
             steps_t[i].append(time_steps(spec, cases[i], steps))
         log(f"round {rep + 1}/{repeats} done")
-    peaks = [peak_memory_mib(spec, base_dir, c) if memory else None for c in cases]
+    peaks = [peak_memory_mib(spec, c) if memory else None for c in cases]
     return [Timing(c, runs[i], steps_t[i], peaks[i]) for i, c in enumerate(cases)]
 
 

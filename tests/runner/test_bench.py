@@ -1,0 +1,38 @@
+"""The benchmark runs end to end in a shortened mode (CI). It asserts the table, never a speed."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from runner.bench import Case, peak_memory_mib
+from runner.cli import main
+from runner.train import prepare
+
+from helpers import ROOT, load, shortened
+
+
+def test_bench_prints_every_case_for_both_backends():
+    args = ["bench", str(ROOT / "specs/report/ce_momentum.toml"), "--repeats", "2", "--epochs", "1",
+            "--repetitions", "3", "--steps", "2", "--format", "plain"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    rows = [cells for cells in lines if cells[:2] in (["1", "run"], ["3", "runs"])]
+    backend = [next(c for c in r if c in ("mininet", "torch")) for r in rows]
+    assert list(zip([r[0] for r in rows], backend)) == [("1", "mininet"), ("1", "torch"), ("3", "mininet"),
+                                                         ("3", "torch")]
+    for r, b in zip(rows, backend):
+        # time per case, time per step, peak memory; the mininet rows also have the two ratios
+        numbers = r[r.index(b) + 1:]
+        assert len(numbers) == (5 if b == "mininet" else 3)
+        assert all(float(v) >= 0 for v in numbers)
+    assert "median of 2" in result.output
+
+
+def test_peak_memory_counts_what_a_run_allocates():
+    spec, base = load(ROOT / "specs/report/ce_sgd.toml")
+    spec, reps = prepare(shortened(spec, repetitions=4), base)
+    one = peak_memory_mib(spec, Case("", "mininet", "sequential", reps[:1]), epochs=1)
+    four = peak_memory_mib(spec, Case("", "mininet", "vectorized", reps), epochs=1)
+    # the evaluation's outputs and activations scale with the replicas
+    assert 0 < one < four
