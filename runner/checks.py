@@ -7,7 +7,8 @@ They run before any data is drawn or any model is built, and find every mismatch
   count for the first), a ``num_features`` must be the width it normalises, and the last width must
   be what the loss expects: one output per class (class-index losses) or the width of the one-hot
   targets (``mse``, ``l1``, ...); a class-weight list needs one weight per class;
-* inits: a bias cannot use an init that needs a weight matrix's fans.
+* inits: a bias cannot use an init that needs a weight matrix's fans;
+* the device: ``cuda`` needs a GPU that this torch can see.
 
 Each finding is ``(key path, message)``; :mod:`runner.load` adds the file and line.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from .data import DataError, data_shape
 from .spec import MATRIX_ONLY_INITS, ONE_HOT_LOSSES, Spec
 
@@ -25,7 +28,16 @@ Finding = tuple[tuple, str]
 
 def check_spec(spec: Spec, base_dir: Path = Path(".")) -> list[Finding]:
     """Every static problem of ``spec`` (whose relative data paths start at ``base_dir``)."""
-    return check_parts(spec.data, spec.model, spec.loss, base_dir)
+    return check_device(spec.device) + check_parts(spec.data, spec.model, spec.loss, base_dir)
+
+
+def check_device(device: str) -> list[Finding]:
+    """A CUDA spec needs a CUDA build of torch and a visible GPU: say so before any work starts."""
+    if device == "cuda" and not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+        return [(("device",), f"'cuda' asked for, but torch {torch.__version__} ({build}) sees no GPU; "
+                              "use device = \"cpu\"")]
+    return []
 
 
 def check_parts(data: Any, model: Any, loss: Any, base_dir: Path = Path(".")) -> list[Finding]:
