@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import torch
@@ -22,8 +23,11 @@ class SGD(Optimizer):
             g = g + momentum * b   if nesterov   else   g = b
         p = p - lr * g                                    (maximize: p + lr * g)
 
-    The element-wise operations are torch's own (``add_(.., alpha=)``, ``mul_``), applied to all
-    parameters of a group at once with ``torch._foreach_*``, so float32 results are bit-identical to
+    The element-wise operations are torch's own (``add_(.., alpha=)``, ``mul_``). When every parameter
+    of a group has a gradient, the group is stepped as one flat tensor: at its first step each
+    Parameter's ``.data`` (and later its momentum buffer) becomes a view of one contiguous buffer,
+    which makes a step a handful of tensor operations whatever the number of parameters. Otherwise
+    the group is stepped per tensor with ``torch._foreach_*``. Either way float32 results are bit-identical to
     torch.optim.SGD.
 
     Args:
@@ -48,28 +52,101 @@ class SGD(Optimizer):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
+        self._flat: dict[int, _FlatGroup] = {}
 
     def step(self) -> None:
-        for group in self.param_groups:
-            params, data, grads = self._with_grad(group)
-            if not params:
-                continue
-            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-            if group["maximize"]:
-                grads = torch._foreach_neg(grads)
-            if wd != 0:
-                grads = torch._foreach_add(grads, data, alpha=wd)
-            if mu != 0:
-                bufs = [self.state.get(p, {}).get("momentum_buffer") for p in params]
-                if all(b is not None for b in bufs):
-                    torch._foreach_mul_(bufs, mu)
-                    torch._foreach_add_(bufs, grads, alpha=1 - group["dampening"])
-                else:
-                    for i, (p, g) in enumerate(zip(params, grads)):
-                        if bufs[i] is None:
-                            bufs[i] = torch.clone(g)
-                            self.state.setdefault(p, {})["momentum_buffer"] = bufs[i]
-                        else:
-                            bufs[i].mul_(mu).add_(g, alpha=1 - group["dampening"])
-                grads = torch._foreach_add(grads, bufs, alpha=mu) if group["nesterov"] else bufs
-            torch._foreach_add_(data, grads, alpha=-lr)
+        for index, group in enumerate(self.param_groups):
+            flat = self._flat_view(index, group)
+            if flat is not None:
+                self._flat_step(group, flat)
+            else:
+                self._tensor_step(group)
+
+    def _tensor_step(self, group: dict[str, Any]) -> None:
+        params, data, grads = self._with_grad(group)
+        if not params:
+            return
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grads = torch._foreach_neg(grads)
+        if wd != 0:
+            grads = torch._foreach_add(grads, data, alpha=wd)
+        if mu != 0:
+            bufs = [self.state.get(p, {}).get("momentum_buffer") for p in params]
+            if all(b is not None for b in bufs):
+                torch._foreach_mul_(bufs, mu)
+                torch._foreach_add_(bufs, grads, alpha=1 - group["dampening"])
+            else:
+                for i, (p, g) in enumerate(zip(params, grads)):
+                    if bufs[i] is None:
+                        bufs[i] = torch.clone(g)
+                        self.state.setdefault(p, {})["momentum_buffer"] = bufs[i]
+                    else:
+                        bufs[i].mul_(mu).add_(g, alpha=1 - group["dampening"])
+            grads = torch._foreach_add(grads, bufs, alpha=mu) if group["nesterov"] else bufs
+        torch._foreach_add_(data, grads, alpha=-lr)
+
+    # A group whose parameters all have gradients is stepped on one flat buffer: each parameter's
+    # ``.data`` (and momentum buffer) becomes a view of one contiguous tensor, so a step is a handful of
+    # tensor operations instead of a handful per parameter. Element-wise arithmetic does not depend on
+    # the layout, so the numbers are the same bits as the per-tensor path (and torch's).
+    def _flat_view(self, index: int, group: dict[str, Any]) -> _FlatGroup | None:
+        params = group["params"]
+        flat = self._flat.get(index)
+        if flat is not None:
+            if flat.params == params and all(p.data is v for p, v in zip(params, flat.views)) and \
+                    all(p.grad is not None for p in params):
+                return flat
+            del self._flat[index]  # parameters were replaced (e.g. .to()) or a gradient is missing
+        if len(params) < 2 or any(p.grad is None or not p.data.is_contiguous() for p in params):
+            return None
+        first = params[0].data
+        if any(p.data.dtype != first.dtype or p.data.device != first.device for p in params):
+            return None
+        bufs = [self.state.get(p, {}).get("momentum_buffer") for p in params]
+        if any(b is None for b in bufs) and not all(b is None for b in bufs):
+            return None
+        data = torch.cat([p.data.reshape(-1) for p in params])
+        views = _split(data, params)
+        for p, v in zip(params, views):
+            p.data = v
+        momentum = None
+        if bufs[0] is not None:
+            momentum = torch.cat([b.reshape(-1) for b in bufs])
+            for p, v in zip(params, _split(momentum, params)):
+                self.state[p]["momentum_buffer"] = v
+        flat = self._flat[index] = _FlatGroup(list(params), data, views, momentum)
+        return flat
+
+    def _flat_step(self, group: dict[str, Any], flat: _FlatGroup) -> None:
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        g = torch.cat([p.grad.reshape(-1) for p in flat.params])
+        if group["maximize"]:
+            g = g.neg_()
+        if wd != 0:
+            g = g.add(flat.data, alpha=wd)
+        if mu != 0:
+            if flat.momentum is None:
+                flat.momentum = torch.clone(g)
+                for p, v in zip(flat.params, _split(flat.momentum, flat.params)):
+                    self.state.setdefault(p, {})["momentum_buffer"] = v
+            else:
+                flat.momentum.mul_(mu).add_(g, alpha=1 - group["dampening"])
+            g = g.add(flat.momentum, alpha=mu) if group["nesterov"] else flat.momentum
+        flat.data.add_(g, alpha=-lr)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._flat.clear()  # the loaded momentum buffers replace the flat one
+        super().load_state_dict(state_dict)
+
+
+@dataclass
+class _FlatGroup:
+    params: list[Parameter]
+    data: torch.Tensor  # every parameter of the group, flattened and concatenated
+    views: list[torch.Tensor]  # each parameter's .data, a view of ``data``
+    momentum: torch.Tensor | None  # the momentum buffers, likewise (None before the first step)
+
+
+def _split(flat: torch.Tensor, params: list[Parameter]) -> list[torch.Tensor]:
+    return [chunk.view(p.data.shape) for chunk, p in zip(flat.split([p.data.numel() for p in params]), params)]
