@@ -112,10 +112,7 @@ def kaiming_uniform_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
     """He uniform: U(-bound, bound) with bound = sqrt(3) * gain / sqrt(fan)."""
     if 0 in tensor.shape:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
-    bound = math.sqrt(3.0) * std
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -125,7 +122,9 @@ def kaiming_normal_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
     """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
     if 0 in tensor.shape:
         return tensor
-    fan = _calculate_correct_fan(tensor, mode)
-    gain = calculate_gain(nonlinearity, a)
-    std = gain / math.sqrt(fan)
-    return normal_(tensor, 0.0, std, generator)
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def _kaiming_std(tensor: torch.Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    # the same float operations as torch.nn.init, so the bounds have the same bits
+    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Mapping
 
 import torch
 
-from .parameter import Parameter
+from .parameter import Parameter, zero_grads
 
 
 _REGISTRIES = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "_chain"})
@@ -237,13 +237,8 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.zero_()
+        """Reset every parameter's gradient (to ``None`` by default, as torch does)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move/cast parameters and buffers like ``torch.nn.Module.to``: ``to(dtype)``, ``to(device)``,

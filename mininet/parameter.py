@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import torch
 
 
@@ -49,3 +51,14 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter containing:\n{self.data!r}"
+
+
+def zero_grads(params: Iterable[Parameter], set_to_none: bool = True) -> None:
+    """Reset gradients: to ``None`` (torch's default), or to zeros in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.zero_()

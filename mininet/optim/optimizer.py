@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import torch
 
-from ..parameter import Parameter
+from ..parameter import Parameter, zero_grads
 
 
 class Optimizer:
@@ -51,13 +51,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient (to ``None`` by default, as torch does)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+            zero_grads(group["params"], set_to_none)
 
     @staticmethod
     def _with_grad(group: dict[str, Any]) -> tuple[list[Parameter], list[torch.Tensor], list[torch.Tensor]]:
