@@ -47,8 +47,10 @@ def check_parts(data: Any, model: Any, loss: Any, base_dir: Path = Path(".")) ->
     if data is not None:
         shape, data_findings = check_data(data, base_dir)
         findings += data_findings
-        if shape is not None and model is not None:
-            findings += check_widths(data, model, loss, *shape)
+    else:
+        shape = None
+    if model is not None:
+        findings += check_widths(data, model, loss, *(shape or (None, None)))
     return findings
 
 
@@ -81,19 +83,23 @@ def _out_width(layer: Any) -> int | None:
     return getattr(layer, "out_features", None)
 
 
-def check_widths(data: Any, model: Any, loss: Any, n_features: int, n_classes: int) -> list[Finding]:
-    """Widths chain from the data through every layer to the loss (when ``loss`` is known)."""
+def check_widths(data: Any, model: Any, loss: Any, n_features: int | None,
+                 n_classes: int | None) -> list[Finding]:
+    """Widths chain from the data through every layer to the loss (when ``loss`` is known).
+
+    With the data's shape unknown (``None``: the data table did not validate) the layers are still
+    checked against each other."""
     findings: list[Finding] = []
     width, source = n_features, None  # source: index of the layer that set the width (None: the data)
     for i, layer in enumerate(model.layers):
         for name in ("in_features", "num_features"):
             given = getattr(layer, name, None)
-            if given is not None and given != width:
+            if given is not None and width is not None and given != width:
                 findings.append((("model", "layers", i, name),
                                  f"is {given}, but {_width_source(source, data, model, n_features)}"))
         if _out_width(layer) is not None:
             width, source = _out_width(layer), i
-    if loss is None:
+    if loss is None or n_classes is None:
         return findings
     if width != n_classes:
         need = (f"its one-hot targets have one column per class" if loss.type in ONE_HOT_LOSSES
