@@ -8,29 +8,15 @@ from click.testing import CliRunner
 
 from runner.cli import main
 
-SPEC = """name = "cuda-spec"
-device = "cuda"
-[data]
-type = "disk"
-[model]
-layers = [{ type = "linear", out_features = 2 }]
-[loss]
-type = "cross_entropy"
-[optimizer]
-type = "sgd"
-lr = 0.1
-[train]
-epochs = 1
-batch_size = 10
-"""
+from test_spec_errors import edit
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible here")
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_cuda_without_gpu_is_reported_before_training(tmp_path, command):
     path = tmp_path / "cuda.toml"
-    path.write_text(SPEC)
+    path.write_text(edit('seed = 0\n', 'seed = 0\ndevice = "cuda"\n'))
     result = CliRunner().invoke(main, [command, str(path), *(["--no-save"] if command == "run" else [])])
     assert result.exit_code == 2
-    assert f"{path}:2: device: 'cuda' asked for" in result.output
+    assert f"{path}:3: device: 'cuda' asked for" in result.output
     assert "Traceback" not in result.output
