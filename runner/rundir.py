@@ -34,10 +34,10 @@ from typing import Any, Sequence
 
 import torch
 
-from . import toml_writer
 from .checkpoint import Checkpoint, resolved, spec_from_text
 from .files import atomic_write
 from .metrics import METRICS
+from .render import render_spec
 from .report import COLUMNS, paired_stats
 from .seeds import derive
 from .spec import Spec
@@ -76,11 +76,6 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer.writerow(header)
     writer.writerows(rows)
     return buf.getvalue()
-
-
-def spec_to_toml(spec: Spec) -> str:
-    """TOML text of a spec (keys whose value is None are left out: they mean the default)."""
-    return toml_writer.dumps(spec.model_dump(mode="json"))
 
 
 # --------------------------------------------------------------------------- what to record
@@ -237,7 +232,7 @@ def save_run(directory: Path, kind: str, entries: Sequence[SpecEntry], results: 
             data = {k: str((entry.base_dir / v).resolve()) for k in ("path", "test_path")
                     if (v := getattr(spec.data, k)) is not None}
             spec = spec.model_copy(update={"data": spec.data.model_copy(update=data)})
-        toml_text = spec_to_toml(spec)
+        toml_text = render_spec(spec)
         rel = f"specs/{file_stem(spec.name)}.toml"
         write(rel, toml_text)
         specs_meta.append({"name": spec.name, "file": rel, "source": None if entry.source is None else str(Path(entry.source).resolve()),

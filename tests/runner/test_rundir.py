@@ -13,7 +13,8 @@ from runner.build import resolve
 from runner.checkpoint import spec_from_text
 from runner.load import load_spec
 from runner.metrics import METRICS
-from runner.rundir import file_stem, load_run, spec_to_toml
+from runner.render import render_spec
+from runner.rundir import file_stem, load_run
 
 from helpers import SPEC_FILES
 from results_helpers import compared, invoke, write_spec
@@ -114,7 +115,7 @@ def test_two_specs_with_one_name_are_refused(tmp_path):
 @pytest.mark.parametrize("path", SPEC_FILES, ids=lambda p: p.stem)
 def test_every_shipped_spec_survives_the_toml_round_trip(path):
     spec, _ = load_spec(path)
-    assert spec_from_text(spec_to_toml(spec), str(path)) == spec
+    assert spec_from_text(render_spec(spec), str(path)) == spec
 
 
 def test_a_csv_spec_copy_points_at_its_data(tmp_path):
