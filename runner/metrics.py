@@ -21,6 +21,9 @@ def _class_weight(loss_spec, like: torch.Tensor) -> torch.Tensor | None:
     return None if w is None else torch.tensor(w, dtype=like.dtype, device=like.device)
 
 
+# Each metric loss takes class-major outputs (R, C, N) and targets ((R, N) class indices, or (R, C, N)
+# one-hot) and returns the loss of every sample, (R, N). Class-major, because torch reduces over a
+# tiny innermost class dimension (C = 2 here) far slower than over an outer one.
 @builder("shared", "metric", "cross_entropy")
 def _cross_entropy(s, out, target):
     return F.cross_entropy(out, target, weight=_class_weight(s, out), reduction="none",
@@ -29,33 +32,34 @@ def _cross_entropy(s, out, target):
 
 @builder("shared", "metric", "mse")
 def _mse(s, out, target):
-    return F.mse_loss(out, target, reduction="none").mean(-1)
+    return F.mse_loss(out, target, reduction="none").mean(-2)
 
 
 @builder("shared", "metric", "l1")
 def _l1(s, out, target):
-    return F.l1_loss(out, target, reduction="none").mean(-1)
+    return F.l1_loss(out, target, reduction="none").mean(-2)
 
 
 @builder("shared", "metric", "huber")
 def _huber(s, out, target):
-    return F.huber_loss(out, target, reduction="none", delta=s.delta).mean(-1)
+    return F.huber_loss(out, target, reduction="none", delta=s.delta).mean(-2)
 
 
 @builder("shared", "metric", "bce_with_logits")
 def _bce_with_logits(s, out, target):
-    return F.binary_cross_entropy_with_logits(out, target, reduction="none").mean(-1)
+    return F.binary_cross_entropy_with_logits(out, target, reduction="none").mean(-2)
 
 
 def per_sample_loss(loss_spec, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Loss of every sample, shape (R, N), from outputs (R, N, C).
+    """Loss of every sample, shape (R, N), from outputs (R, N, C) and their loss targets.
 
     For element-wise losses torch's "mean" divides by every element, so a sample's share is the mean
     over its C outputs; the mean over N then gives each replica's loss.
     """
-    r, n, c = out.shape
-    flat_target = target.reshape(r * n, *target.shape[2:])
-    return REGISTRY.builders[("shared", "metric", loss_spec.type)](loss_spec, out.reshape(r * n, c), flat_target).view(r, n)
+    class_major = out.transpose(-1, -2).contiguous()
+    if target.dim() == out.dim():
+        target = target.transpose(-1, -2)
+    return REGISTRY.builders[("shared", "metric", loss_spec.type)](loss_spec, class_major, target)
 
 
 def epoch_metrics(loss_spec, out: torch.Tensor, target: torch.Tensor, y: torch.Tensor,
