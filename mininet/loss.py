@@ -200,17 +200,22 @@ class CrossEntropyLoss(_Loss):
                              f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
         logp = torch.log_softmax(input, dim=-1)
         index = target.unsqueeze(-1)
+        plain = self.weight is None and self.label_smoothing == 0.0
         try:
-            picked = logp.gather(-1, index).squeeze(-1)
-        except RuntimeError:
+            if plain and input.dim() == 2:
+                # The hot path: torch's nll_loss forward picks, sums and scales in one kernel (and in
+                # torch's summation order, so the loss value has cross_entropy's bits); no host sync.
+                loss = F.nll_loss(logp, target, reduction=self.reduction)
+            else:
+                picked = logp.gather(-1, index).squeeze(-1)
+        except (RuntimeError, IndexError):
             c = input.shape[-1]
             raise ValueError(f"{self._get_name()}: target holds class indices outside [0, {c}) "
                              f"(min {int(target.min())}, max {int(target.max())}) for {c} classes") from None
         self._logp, self._index = logp, index
-        if self.weight is None and self.label_smoothing == 0.0:
-            # The hot path: plain cross entropy, a few tensor ops and no host sync.
+        if plain:
             self._target_dist = None
-            return -self._reduce(picked)
+            return loss if input.dim() == 2 else -self._reduce(picked)
         return self._forward_weighted_or_smoothed(logp, index, picked)
 
     def _forward_weighted_or_smoothed(self, logp: torch.Tensor, index: torch.Tensor,
@@ -252,6 +257,16 @@ class CrossEntropyLoss(_Loss):
         self._logp, self._target_dist, self._denom = logp, a, denom
         return -(logp * a).sum(self._reduce_dims(logp)) / denom
 
+    def _constant(self, shape: torch.Size, value: float, like: torch.Tensor) -> torch.Tensor:
+        """A tensor filled with ``value``, kept between steps of the same shape (one allocation fewer
+        per backward)."""
+        key = (shape, value, like.dtype, like.device)
+        cached = self.__dict__.get("_constant_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, torch.full(shape, value, dtype=like.dtype, device=like.device))
+            object.__setattr__(self, "_constant_cache", cached)
+        return cached[1]
+
     def _checked_weight(self, logp: torch.Tensor) -> torch.Tensor | None:
         w = self.weight
         if w is not None and w.shape[0] != logp.shape[-1]:
@@ -269,7 +284,7 @@ class CrossEntropyLoss(_Loss):
             # torch.exp on the CPU is MKL's: p, hence the gradient, can differ in the last bit.)
             r = 1.0 / self._count(logp, keep=1)
             grad = p.mul_(r)
-            grad.scatter_add_(-1, self._index, torch.full_like(self._index, -r, dtype=grad.dtype))
+            grad.scatter_add_(-1, self._index, self._constant(self._index.shape, -r, grad))
         else:
             r = 1.0 / self._denom
             if isinstance(r, torch.Tensor) and r.dim() > 0:

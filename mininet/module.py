@@ -114,10 +114,12 @@ class Module:
         Useful after a forward whose backward will never run (evaluation), so the model holds no
         activations; a later ``backward`` then needs a new ``forward``.
         """
-        for m in self.modules():
-            for name, value in list(vars(m).items()):
-                if name.startswith("_") and name not in _REGISTRIES and _holds_tensor(value):
-                    object.__setattr__(m, name, None)
+        attrs = self.__dict__
+        for name in [k for k, v in attrs.items() if k[0] == "_" and k not in _REGISTRIES and _holds_tensor(v)]:
+            attrs[name] = None
+        for child in self._modules.values():
+            if child is not None:
+                child.free_saved()
 
     def _missing_forward(self) -> RuntimeError:
         return RuntimeError(f"{self._get_name()}.backward() called before forward(): nothing to differentiate")
