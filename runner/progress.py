@@ -12,7 +12,9 @@ from contextlib import AbstractContextManager
 from typing import Sequence, TextIO
 
 import click
+import torch
 
+from .metrics import METRICS
 from .spec import Spec
 from .train import Progress as Callback
 
@@ -62,13 +64,16 @@ class Progress(AbstractContextManager):
         if self._bar is None and not self.verbose:
             return None
 
-        def report(backend: str, indices: list[int], epoch: int, epochs: int) -> None:
+        def report(backend: str, indices: list[int], epoch: int, epochs: int, metrics: torch.Tensor) -> None:
             if self._bar is not None:
                 self._bar.label = f"{spec_name} {backend}"
                 self._bar.update(len(indices))
             else:
                 elapsed = time.perf_counter() - self._start
+                # the mean over the repetitions trained together; only --verbose pays for this copy
+                means = metrics.double().mean(0).tolist()
+                values = "  ".join(f"{name} {value:.4g}" for name, value in zip(METRICS, means))
                 click.echo(f"{spec_name}  {backend}  {_repetitions(indices)}  epoch {epoch + 1}/{epochs}"
-                           f"  {elapsed:.1f} s", file=self.stream)
+                           f"  {values}  {elapsed:.1f} s", file=self.stream)
 
         return report

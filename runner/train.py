@@ -102,8 +102,9 @@ def _take(t: torch.Tensor, perm: torch.Tensor, rows: torch.Tensor | None) -> tor
     return t[perm] if rows is None else t[rows, perm]
 
 
-#: called after every epoch with (backend, repetition indices being trained, epoch index, epochs)
-Progress = Callable[[str, list[int], int, int], None]
+#: called after every epoch with (backend, repetition indices being trained, epoch index, epochs,
+#: that epoch's metrics: a (repetitions, len(METRICS)) tensor, still on the run's device)
+Progress = Callable[[str, list[int], int, int, torch.Tensor], None]
 
 
 def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool,
@@ -143,7 +144,7 @@ def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool,
             out = trainer.predict(x_eval)
             history.append(epoch_metrics(spec.loss, out if vectorized else out.unsqueeze(0), t_eval, y_eval, n_train))
             if progress is not None:
-                progress(trainer.backend, indices, epoch, spec.train.epochs)
+                progress(trainer.backend, indices, epoch, spec.train.epochs, history[-1])
     return torch.stack(history, 1).to(device="cpu", dtype=torch.float64)
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from runner.progress import Progress
 
@@ -78,8 +79,8 @@ def test_progress_counts_repetition_epochs():
     stream = FakeTerminal()
     with Progress(total=6, stream=stream) as progress:
         callback = progress.callback("s")
-        callback("mininet", [0, 1], 0, 3)  # a vectorized epoch of two repetitions
-        callback("torch", [0], 0, 3)
+        callback("mininet", [0, 1], 0, 3, torch.zeros(2, 4))  # a vectorized epoch of two repetitions
+        callback("torch", [0], 0, 3, torch.zeros(1, 4))
         assert progress._bar.pos == 3
     assert "s torch" in stream.getvalue()
     quiet = FakeTerminal()
@@ -87,3 +88,13 @@ def test_progress_counts_repetition_epochs():
         assert progress.callback("s") is None
     assert quiet.getvalue() == ""
     assert Progress(total=6, stream=io.StringIO()).__enter__().callback("s") is None
+
+
+def test_verbose_lines_show_the_epoch_metrics_mean_over_repetitions():
+    stream = io.StringIO()
+    with Progress(total=6, stream=stream, verbose=True) as progress:
+        metrics = torch.tensor([[0.5, 90.0, 0.7, 80.0], [0.25, 100.0, 0.5, 90.0]])
+        progress.callback("s")("mininet", [0, 1], 1, 3, metrics)
+    line = stream.getvalue()
+    assert line.startswith("s  mininet  repetitions 0-1  epoch 2/3  ")
+    assert "train_loss 0.375  train_acc 95  test_loss 0.6  test_acc 85" in line
