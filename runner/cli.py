@@ -21,6 +21,9 @@ def main() -> None:
       1  a failure during training
       2  a bad spec or bad usage (every problem is listed, with key path and line)
     """
+    from .allocator import keep_freed_memory
+
+    keep_freed_memory()  # large per-epoch tensors are reused instead of page-faulted (see allocator.py)
 
 
 def _register() -> None:
