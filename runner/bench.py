@@ -7,6 +7,8 @@ The thread count is the same for both (the process's ``torch.get_num_threads()``
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 import sys
 import time
@@ -97,13 +99,33 @@ def peak_memory_mib(spec: Spec, case: Case, epochs: int = 2) -> float:
         base = torch.cuda.memory_allocated()
         time_run(short, case)
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    prof = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+    with _stderr_silenced():  # the profiler's C++ side logs its start and stop to stderr
+        prof.start()
+    try:
         time_run(short, case)
+    finally:
+        with _stderr_silenced():
+            prof.stop()
     live = peak = 0
     for event in sorted(prof.events(), key=lambda e: e.time_range.start):
         live += event.self_cpu_memory_usage
         peak = max(peak, live)
     return peak / 2**20
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 (what C++ code writes to) to the null device for the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def cases_for(spec: Spec, reps: list[Repetition], backends: tuple[str, ...], repetitions: int) -> list[Case]:
