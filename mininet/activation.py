@@ -18,7 +18,7 @@ class _Elementwise(Module):
         self._saved: torch.Tensor | None = None
 
     def _keep(self, t: torch.Tensor) -> torch.Tensor:
-        self._saved = t
+        self.__dict__["_saved"] = t  # hot path: a plain attribute, no registry to update
         return t
 
     def _kept(self) -> torch.Tensor:

@@ -62,7 +62,7 @@ class Linear(Module):
                 f"{self._get_name()}(in_features={self.in_features}, out_features={self.out_features}): "
                 f"input has {x.shape[-1]} features in its last dimension (shape {tuple(x.shape)}), "
                 f"expected {self.in_features}")
-        self._input = x
+        self.__dict__["_input"] = x  # hot path: a plain attribute, no registry to update
         w = self.weight.data
         b = None if self.bias is None else self.bias.data
         if w.dim() == 2:
@@ -84,8 +84,8 @@ class Linear(Module):
             raise self._missing_forward()
         w = self.weight.data
         if w.dim() == 2:
-            g2 = grad_output.reshape(-1, self.out_features)
-            x2 = x.reshape(-1, self.in_features)
+            g2 = grad_output if grad_output.dim() == 2 else grad_output.reshape(-1, self.out_features)
+            x2 = x if x.dim() == 2 else x.reshape(-1, self.in_features)
             # g^T @ x, the operand order autograd's addmm backward uses (same bits).
             self.weight.accumulate(torch.mm(g2.t(), x2))
             if self.bias is not None:
