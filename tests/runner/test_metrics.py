@@ -35,3 +35,14 @@ def test_epoch_metrics_match_torch_losses(spec, reference):
             torch.testing.assert_close(got[r, col], expected, rtol=1e-12, atol=1e-12)
             accuracy = 100 * (out[r, part].argmax(-1) == y[r, part]).double().mean()
             assert got[r, col + 1].item() == pytest.approx(accuracy.item(), abs=1e-12)
+
+
+def test_accuracy_breaks_ties_like_argmax():
+    """Tied outputs (a saturated or untrained network) count as the first largest class, as argmax does."""
+    g = torch.Generator().manual_seed(1)
+    out = torch.randint(0, 2, (R, N_TRAIN + N_TEST, C), generator=g).double()  # many ties
+    y = torch.randint(0, C, (R, N_TRAIN + N_TEST), generator=g)
+    got = epoch_metrics(CrossEntropySpec(), out, y, y, N_TRAIN)
+    correct = (out.argmax(-1) == y).double()
+    torch.testing.assert_close(got[:, 1], 100 * correct[:, :N_TRAIN].mean(1), rtol=0, atol=1e-12)
+    torch.testing.assert_close(got[:, 3], 100 * correct[:, N_TRAIN:].mean(1), rtol=0, atol=1e-12)
