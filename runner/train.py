@@ -98,8 +98,15 @@ def choose_executor(spec: Spec, executor: str = "auto") -> str:
     return executor
 
 
-def _take(t: torch.Tensor, perm: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
-    return t[perm] if rows is None else t[rows, perm]
+def _take(t: torch.Tensor, perm: torch.Tensor, vectorized: bool) -> torch.Tensor:
+    """Rows of ``t`` in the order ``perm`` ((N,), or (R, N): one order per replica along dimension 1).
+
+    index_select and gather rather than advanced indexing: the same copy, several times faster.
+    """
+    if not vectorized:
+        return t.index_select(0, perm)
+    index = perm.view(*perm.shape, *(1,) * (t.dim() - 2)).expand(*perm.shape, *t.shape[2:])
+    return torch.gather(t, 1, index)
 
 
 #: called after every epoch with (backend, repetition indices being trained, epoch index, epochs,
@@ -124,7 +131,6 @@ def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool,
     t_eval = loss_targets(spec.loss.type, y_eval, d0.n_classes, dtype)
     if not vectorized:
         y_eval, t_eval = y_eval.unsqueeze(0), t_eval.unsqueeze(0)
-    rows = torch.arange(len(reps), device=x.device).unsqueeze(1) if vectorized else None
     orders = [r.orders(spec.train.epochs, spec.train.shuffle) for r in reps]
     dim = 1 if vectorized else 0
     history = []
@@ -134,7 +140,7 @@ def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool,
             perm = torch.stack([next(o) for o in orders]) if vectorized else next(orders[0])
             perm = perm.to(x.device)
             # one gather per epoch; the batches are then views of the permuted set
-            xp, tp = _take(x, perm, rows), _take(target, perm, rows)
+            xp, tp = _take(x, perm, vectorized), _take(target, perm, vectorized)
             trainer.train(True)
             for start in range(0, n_train, batch):
                 size = min(batch, n_train - start)
