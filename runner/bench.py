@@ -171,12 +171,16 @@ def table_rows(timings: list[Timing], reference: str = "torch") -> list[list[str
         ratio_run = f"{run_s / ref[0]:.2f}" if ref and t.case.backend != reference else ""
         ratio_step = f"{step_s / ref[1]:.2f}" if ref and t.case.backend != reference else ""
         peak = "" if t.peak_mib is None else f"{t.peak_mib:.1f}"
-        rows.append([t.case.label, t.case.backend, f"{run_s:.3f}", f"{step_s * 1e6:.0f}", peak, ratio_run, ratio_step])
+        # what R repetitions cost against one, on the same backend (vectorization's gain shows here)
+        one = med.get(("1 run", t.case.backend))
+        vs_one = f"{run_s / one[0]:.2f}" if one and t.case.label != "1 run" else ""
+        rows.append([t.case.label, t.case.backend, f"{run_s:.3f}", f"{step_s * 1e6:.0f}", peak, ratio_run, ratio_step,
+                     vs_one])
     return rows
 
 
 HEADERS = ("case", "backend", "time/case (s)", "time/step (us)", "peak mem (MiB)", "run ratio vs torch",
-           "step ratio vs torch")
+           "step ratio vs torch", "time vs 1 run")
 
 
 def environment_line(spec: Spec) -> str:

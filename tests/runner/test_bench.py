@@ -22,9 +22,10 @@ def test_bench_prints_every_case_for_both_backends():
     assert list(zip([r[0] for r in rows], backend)) == [("1", "mininet"), ("1", "torch"), ("3", "mininet"),
                                                          ("3", "torch")]
     for r, b in zip(rows, backend):
-        # time per case, time per step, peak memory; the mininet rows also have the two ratios
+        # time per case, time per step, peak memory; the mininet rows also have the two ratios to torch,
+        # and the 3-run rows their time against the same backend's one run
         numbers = r[r.index(b) + 1:]
-        assert len(numbers) == (5 if b == "mininet" else 3)
+        assert len(numbers) == (5 if b == "mininet" else 3) + (r[0] == "3")
         assert all(float(v) >= 0 for v in numbers)
     assert "median of 2" in result.output
 
@@ -36,3 +37,17 @@ def test_peak_memory_counts_what_a_run_allocates():
     four = peak_memory_mib(spec, Case("", "mininet", "vectorized", reps), epochs=1)
     # the evaluation's outputs and activations scale with the replicas
     assert 0 < one < four
+
+
+def test_table_ratios_are_medians_divided():
+    from runner.bench import Timing, table_rows
+
+    def timing(label, backend, runs):
+        return Timing(Case(label, backend, "", []), runs, [r / 100 for r in runs], None)
+
+    rows = table_rows([timing("1 run", "mininet", [0.4, 0.5, 9.0]), timing("1 run", "torch", [1.0, 1.0, 1.0]),
+                       timing("20 runs", "mininet", [1.5, 2.0, 2.5]), timing("20 runs", "torch", [8.0, 8.0, 8.0])])
+    by_case = {(r[0], r[1]): r for r in rows}
+    assert by_case[("1 run", "mininet")][5:] == ["0.50", "0.50", ""]  # median 0.5 (the 9.0 outlier ignored)
+    assert by_case[("20 runs", "mininet")][5:] == ["0.25", "0.25", "4.00"]
+    assert by_case[("20 runs", "torch")][5:] == ["", "", "8.00"]
