@@ -1,12 +1,12 @@
 """Keep freed tensor memory in the process, so that every epoch's large tensors do not page-fault.
 
 Vectorized repetitions evaluate R x 2000 samples after every epoch: a handful of tensors of a few MiB
-each, allocated and freed once per epoch. glibc's malloc serves such blocks with ``mmap`` and returns
-them to the kernel on ``free`` (or trims them off the heap top), so the next epoch touches fresh pages:
-about a thousand minor page faults per epoch, several times the cost of the arithmetic on those
-tensors (measured with ``resource.getrusage``; see the README's speed section). Fixing the two
-thresholds keeps such blocks in the heap for reuse. This is what the PyTorch CPU performance guides
-get from jemalloc or tcmalloc, without preloading a library.
+each, allocated and freed once per epoch. glibc's malloc serves blocks above its mmap threshold with
+``mmap`` and unmaps them on ``free``, and gives free memory at the heap top back to the kernel beyond
+its trim threshold; both thresholds adapt to the program's history, so depending on it the next
+epoch touches fresh pages and page-faults every one of them. Fixing the two thresholds keeps such
+blocks in the heap for reuse (``tests/runner/test_allocator.py`` counts the faults). This is what
+the PyTorch CPU performance guides get from jemalloc or tcmalloc, without preloading a library.
 
 The setting is process-wide and applies to both backends alike. It is a no-op where the C library
 is not glibc (macOS, musl), and ``MININET_MALLOC_TUNING=0`` leaves the allocator as it is.
