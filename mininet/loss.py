@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from .module import Module
 
-_REDUCTIONS = ("mean", "sum")
+_REDUCTIONS = ("none", "mean", "sum")
 
 
 class _Loss(Module):
@@ -17,7 +17,8 @@ class _Loss(Module):
 
     ``backward(grad_output=None)`` seeds the chain rule with ``grad_output`` (1 when omitted, as
     ``loss.backward()`` does in torch). With replicas the loss is a vector of ``R`` per-replica losses
-    and ``grad_output`` may be a tensor of shape ``(R,)``.
+    and ``grad_output`` may be a tensor of shape ``(R,)``. With ``reduction="none"`` the loss is not
+    reduced, and, as in torch, ``grad_output`` must then be given, with the loss's shape.
     """
 
     def __init__(self, reduction: str = "mean") -> None:
@@ -41,19 +42,34 @@ class _Loss(Module):
         return tuple(range(first, t.dim() - keep))
 
     def _reduce(self, t: torch.Tensor) -> torch.Tensor:
-        """Mean or sum of per-element losses over the reduced dimensions."""
+        """Mean or sum of per-element losses over the reduced dimensions (``"none"``: t itself)."""
+        if self.reduction == "none":
+            return t
         dims = self._reduce_dims(t)
         return t.mean(dims) if self.reduction == "mean" else t.sum(dims)
 
     def _count(self, t: torch.Tensor, keep: int = 0) -> int:
         """n, the divisor of "mean": the number of reduced elements of t, ignoring its last ``keep``
-        dimensions; 1 for "sum"."""
-        if self.reduction == "sum":
+        dimensions; 1 for "sum" and "none"."""
+        if self.reduction != "mean":
             return 1
         return math.prod(t.shape[d] for d in self._reduce_dims(t, keep))
 
-    def _chain(self, grad: torch.Tensor, grad_output: torch.Tensor | float | None) -> torch.Tensor:
-        """grad * grad_output, with grad_output shaped to broadcast (skipped for the default seed 1)."""
+    def _chain(self, grad: torch.Tensor, grad_output: torch.Tensor | float | None,
+               per_row: bool = False) -> torch.Tensor:
+        """grad * grad_output, with grad_output shaped to broadcast (skipped for the default seed 1).
+
+        ``per_row``: the unreduced loss has one value per row of the input (the last dimension holds
+        the classes), not one per element.
+        """
+        if self.reduction == "none":
+            shape = grad.shape[:-1] if per_row else grad.shape
+            if not (isinstance(grad_output, torch.Tensor) and grad_output.shape == shape):
+                got = (f"shape {tuple(grad_output.shape)}" if isinstance(grad_output, torch.Tensor)
+                       else repr(grad_output))
+                raise ValueError(f"{self._get_name()}(reduction='none').backward(grad_output): the loss is "
+                                 f"not reduced, so grad_output must be a tensor of the loss's shape "
+                                 f"{tuple(shape)}, got {got}")
         if grad_output is None:
             return grad
         if isinstance(grad_output, torch.Tensor) and grad_output.dim() > 0:
@@ -82,10 +98,11 @@ class MSELoss(_Loss):
               computed as torch's ``mse_loss_backward``: (2/n) * (x - y) * g
 
     Args:
-        reduction: "mean" or "sum".
+        reduction: "mean", "sum" or "none" (the per-element losses, unreduced).
 
     Shape:
-        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``).
+        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``);
+          ``"none"``: the input's shape.
     """
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -106,10 +123,11 @@ class L1Loss(_Loss):
               the gradient at x = y is 0, as autograd's ``abs`` backward gives
 
     Args:
-        reduction: "mean" or "sum".
+        reduction: "mean", "sum" or "none" (the per-element losses, unreduced).
 
     Shape:
-        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``).
+        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``);
+          ``"none"``: the input's shape.
     """
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -131,11 +149,12 @@ class HuberLoss(_Loss):
               (n the number of elements, 1 for "sum"; torch's ``huber_loss_backward``)
 
     Args:
-        reduction: "mean" or "sum".
+        reduction: "mean", "sum" or "none" (the per-element losses, unreduced).
         delta: where the loss turns from quadratic to linear; > 0.
 
     Shape:
-        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``).
+        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``);
+          ``"none"``: the input's shape.
     """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
@@ -169,28 +188,31 @@ class CrossEntropyLoss(_Loss):
 
     With p = softmax(x) over the classes (last dimension), C classes, class weights w (1 when not given)
     and label smoothing eps, each row i has a target distribution a_i over the classes:
-        class indices t:        a_ic = w_c * ((1 - eps) * [c == t_i] + eps / C)
+        class indices t:        a_ic = k_i * w_c * ((1 - eps) * [c == t_i] + eps / C)
         class probabilities q:  a_ic = w_c * ((1 - eps) * q_ic + eps / C)
-    Forward:  L = sum_i sum_c -a_ic * log p_ic / D
-              D for "mean": class indices: sum_i w_{t_i} (the batch size N without weights);
-              class probabilities: N (weights do not enter D, as in torch); D = 1 for "sum".
-    Backward: dL/dx_ic = (p_ic * sum_k a_ik - a_ic) / D * g
-              (plain case, no weights or smoothing: (p_i - onehot(t_i)) / N * g)
+    where k_i = 0 for a row whose target is ``ignore_index``, else 1.
+    Forward:  l_i = sum_c -a_ic * log p_ic;  L = sum_i l_i / D  ("none": the l_i themselves)
+              D for "mean": class indices: sum_i k_i * w_{t_i} (without weights: the number of rows not
+              ignored); class probabilities: N (weights do not enter D, as in torch); D = 1 for "sum".
+    Backward: dL/dx_ic = (p_ic * sum_k a_ik - a_ic) / D * g, and 0 in ignored rows
+              (plain case, no weights, smoothing or ignored rows: (p_i - onehot(t_i)) / N * g)
 
     Args:
         weight: optional class weights, shape ``(C,)``; kept as the buffer ``weight`` like torch.
-        reduction: (keyword) "mean" or "sum".
+        ignore_index: (keyword) a class-index target whose rows count nowhere: not in the loss, its
+            gradient or D (-100 by default, as in torch; not allowed with class probabilities).
+        reduction: (keyword) "mean", "sum" or "none" (one loss per row, unreduced).
         label_smoothing: (keyword) eps in [0, 1].
 
     Shape:
-        - Input: ``(N, C)``; Target: ``(N,)`` int64 class indices in [0, C), or ``(N, C)`` float
-          probabilities; Output: scalar.
-        - Replicated: input ``(R, N, C)``, target ``(R, N)`` or ``(R, N, C)``, output ``(R,)``; the weight
-          is shared by all replicas.
+        - Input: ``(N, C)``; Target: ``(N,)`` int64 class indices in [0, C) (or ``ignore_index``), or
+          ``(N, C)`` float probabilities; Output: scalar (``"none"``: ``(N,)``).
+        - Replicated: input ``(R, N, C)``, target ``(R, N)`` or ``(R, N, C)``, output ``(R,)``
+          (``"none"``: ``(R, N)``); the weight is shared by all replicas.
     """
 
-    def __init__(self, weight: torch.Tensor | None = None, *, reduction: str = "mean",
-                 label_smoothing: float = 0.0) -> None:
+    def __init__(self, weight: torch.Tensor | None = None, *, ignore_index: int = -100,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"{self._get_name()}: label_smoothing must be between 0.0 and 1.0, "
@@ -199,6 +221,7 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"{self._get_name()}: weight must be a 1-D tensor of class weights, "
                              f"got shape {tuple(weight.shape)}")
         self.register_buffer("weight", weight)
+        self.ignore_index = int(ignore_index)
         self.label_smoothing = label_smoothing
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -208,54 +231,90 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match input "
                              f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
         logp = _log_softmax(input)
-        index = target.unsqueeze(-1)
-        plain = self.weight is None and self.label_smoothing == 0.0
-        try:
-            if plain and input.dim() == 2:
-                # The hot path: torch's nll_loss forward picks, sums and scales in one kernel (and in
-                # torch's summation order, so the loss value has cross_entropy's bits); no host sync.
-                loss = F.nll_loss(logp, target, reduction=self.reduction)
-            else:
-                picked = logp.gather(-1, index).squeeze(-1)
-        except (RuntimeError, IndexError):
-            c = input.shape[-1]
-            raise ValueError(f"{self._get_name()}: target holds class indices outside [0, {c}) "
-                             f"(min {int(target.min())}, max {int(target.max())}) for {c} classes") from None
-        self._logp, self._index = logp, index
-        if plain:
-            self._target_dist = None
-            return loss if input.dim() == 2 else -self._reduce(picked)
-        return self._forward_weighted_or_smoothed(logp, index, picked)
+        if self.weight is None and self.label_smoothing == 0.0 and self.reduction != "none":
+            loss = self._forward_plain(logp, target)
+            if loss is not None:
+                return loss
+        return self._forward_general(logp, target)
 
-    def _forward_weighted_or_smoothed(self, logp: torch.Tensor, index: torch.Tensor,
-                                      picked: torch.Tensor) -> torch.Tensor:
-        # torch's cross_entropy_loss_label_smoothing: (1 - eps) * nll + eps / C * smooth, where nll is
-        # nll_loss (weighted mean: divided by the sum of the targets' weights) and smooth the (weighted)
-        # sum of -log p over all classes, divided the same way.
-        w, eps, c = self._checked_weight(logp), self.label_smoothing, logp.shape[-1]
-        dims = self._reduce_dims(picked)
-        if w is None:
-            target_w = torch.ones_like(picked)
-            denom: torch.Tensor | float = float(self._count(picked))
+    def _forward_plain(self, logp: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+        """The hot path (no weights, no smoothing), or None to take the general path instead.
+
+        It assumes that no row is ignored, and the check is free: an ignored row's target then lies
+        outside [0, C), and the CPU kernels that index with it raise (``gather`` here; for 2-D input
+        ``scatter_add_`` in ``backward``, which then falls back to the general path). On a GPU the same
+        index would trip a device-side assert, so there the general path runs from the start.
+        """
+        c = logp.shape[-1]
+        if not logp.is_cpu or 0 <= self.ignore_index < c or target.numel() == 0:
+            return None
+        if logp.dim() == 2:
+            # torch's nll_loss forward picks, sums and scales in one kernel (in torch's summation order,
+            # so the loss has cross_entropy's bits, ignored rows left out); no host sync.
+            try:
+                loss = F.nll_loss(logp, target, ignore_index=self.ignore_index, reduction=self.reduction)
+            except (RuntimeError, IndexError):
+                raise self._bad_targets(target, c) from None
         else:
-            target_w = w[index.squeeze(-1)]
-            picked = picked * target_w
+            try:
+                picked = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+            except (RuntimeError, IndexError):
+                return None  # out-of-range targets: the general path tells ignored rows from bad ones
+            loss = -self._reduce(picked)
+        # hot path: plain attributes, no registry to update
+        self.__dict__.update(_logp=logp, _index=target.unsqueeze(-1), _target_dist=None, _ignored=None)
+        return loss
+
+    def _forward_general(self, logp: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # torch's cross_entropy_loss_label_smoothing: (1 - eps) * nll + eps / C * smooth, where nll is
+        # nll_loss (weighted mean: divided by the sum of the counted targets' weights) and smooth the
+        # (weighted) sum of -log p over all classes, divided the same way; ignored rows are set to 0.
+        w, eps, c = self._checked_weight(logp), self.label_smoothing, logp.shape[-1]
+        ignored = target == self.ignore_index
+        index = target.masked_fill(ignored, 0).unsqueeze(-1)  # class 0 stands in; those rows are zeroed
+        try:
+            picked = logp.gather(-1, index).squeeze(-1)
+        except (RuntimeError, IndexError):
+            raise self._bad_targets(target, c) from None
+        target_w = torch.ones_like(picked) if w is None else w[index.squeeze(-1)]
+        target_w = target_w.masked_fill(ignored, 0.0)
+        picked = (picked if w is None else picked * target_w).masked_fill(ignored, 0.0)
+        if self.reduction == "none":
+            dims, denom = None, 1.0
+            loss = -picked
+        else:
+            dims = self._reduce_dims(picked)
             denom = target_w.sum(dims) if self.reduction == "mean" else 1.0
-        loss = -picked.sum(dims) / denom
-        # a = (1 - eps) * w_t * onehot(t) + eps / C * w, the target distribution the backward needs.
+            loss = -picked.sum(dims) / denom
+        # a = (1 - eps) * w_t * onehot(t) + eps / C * w, the distribution the backward needs (whose
+        # rows that are ignored it sets to 0 at the end).
         a = torch.full_like(logp, eps / c) if w is None else w.expand_as(logp) * (eps / c)
         a.scatter_add_(-1, index, (target_w * (1 - eps)).unsqueeze(-1))
         if eps:
-            smooth = -(logp if w is None else logp * w).sum(-1).sum(dims) / denom
+            smooth = -(logp if w is None else logp * w).sum(-1).masked_fill(ignored, 0.0)
+            if dims is not None:
+                smooth = smooth.sum(dims) / denom
             loss = (1 - eps) * loss + smooth * (eps / c)
-        self._target_dist, self._denom = a, denom
+        self._logp, self._index, self._target_dist, self._denom = logp, index, a, denom
+        self._ignored = ignored
         return loss
+
+    def _bad_targets(self, target: torch.Tensor, c: int) -> ValueError:
+        counted = target[target != self.ignore_index]
+        low, high = (int(counted.min()), int(counted.max())) if counted.numel() else (None, None)
+        return ValueError(f"{self._get_name()}: target holds class indices outside [0, {c}) (min {low}, "
+                          f"max {high}) for {c} classes (targets equal to ignore_index={self.ignore_index} "
+                          "left out)")
 
     def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if not (target.is_floating_point() and target.shape == input.shape):
             raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), got "
                             f"{target.dtype} of shape {tuple(target.shape)} (a float target holds class "
                             f"probabilities and has the input's shape {tuple(input.shape)})")
+        if self.ignore_index >= 0:
+            # torch's own check: no row can be told to be ignored by a probability target
+            raise ValueError(f"{self._get_name()}: ignore_index={self.ignore_index} is not supported with "
+                             "class-probability (float) targets; leave it negative (default -100)")
         logp = torch.log_softmax(input, dim=-1)
         eps, c = self.label_smoothing, input.shape[-1]
         a = target * (1 - eps) + eps / c if eps else target
@@ -263,7 +322,9 @@ class CrossEntropyLoss(_Loss):
         if w is not None:
             a = a * w
         denom = float(self._count(logp, keep=1))
-        self._logp, self._target_dist, self._denom = logp, a, denom
+        self._logp, self._target_dist, self._denom, self._ignored = logp, a, denom, None
+        if self.reduction == "none":
+            return -(logp * a).sum(-1)
         return -(logp * a).sum(self._reduce_dims(logp)) / denom
 
     def _constant(self, shape: torch.Size, value: float, like: torch.Tensor) -> torch.Tensor:
@@ -286,21 +347,33 @@ class CrossEntropyLoss(_Loss):
     def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
         logp = self._saved("_logp")
         p = logp.exp()
-        a = self._target_dist
-        if a is None:
+        if self._target_dist is None:
             # Autograd's operations: nll_loss's backward puts -1/N at each target, log_softmax's backward
             # gives gl - p * sum(gl) = p * (1/N), then -1/N at the target. (Its exp is SLEEF's, while
             # torch.exp on the CPU is MKL's: p, hence the gradient, can differ in the last bit.)
             r = 1.0 / self._count(logp, keep=1)
             grad = p.mul_(r)
-            grad.scatter_add_(-1, self._index, self._constant(self._index.shape, -r, grad))
+            try:
+                grad.scatter_add_(-1, self._index, self._constant(self._index.shape, -r, grad))
+            except (RuntimeError, IndexError):
+                # an ignored row (see _forward_plain): the general way, from a fresh p
+                self._forward_general(logp, self._index.squeeze(-1))
+                grad = self._general_grad(logp.exp())
         else:
-            r = 1.0 / self._denom
-            if isinstance(r, torch.Tensor) and r.dim() > 0:
-                r = r.view(r.shape + (1,) * (logp.dim() - r.dim()))
-            grad_logp = a * -r  # dL/dlog p
-            grad = grad_logp - p * grad_logp.sum(-1, keepdim=True)  # log_softmax's backward
-        return self._chain(grad, grad_output)
+            grad = self._general_grad(p)
+        return self._chain(grad, grad_output, per_row=True)
+
+    def _general_grad(self, p: torch.Tensor) -> torch.Tensor:
+        """dL/dx = (p * sum(a) - a) / D from the target distribution a (seed gradient 1)."""
+        r = 1.0 / self._denom
+        if isinstance(r, torch.Tensor) and r.dim() > 0:
+            r = r.view(r.shape + (1,) * (p.dim() - r.dim()))
+        grad_logp = self._target_dist * -r  # dL/dlog p
+        grad = grad_logp - p * grad_logp.sum(-1, keepdim=True)  # log_softmax's backward
+        if self._ignored is not None:
+            # 0 even where every row is ignored (D = 0, r = inf), as nll_loss's backward leaves them
+            grad.masked_fill_(self._ignored.unsqueeze(-1), 0.0)
+        return grad
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -314,12 +387,13 @@ class BCEWithLogitsLoss(_Loss):
 
     Args:
         weight: optional weight broadcast against the input (buffer ``weight``).
-        reduction: (keyword) "mean" or "sum".
+        reduction: (keyword) "mean", "sum" or "none" (unreduced).
         pos_weight: (keyword) optional weight of positive examples, broadcast against the last dimension
             (buffer ``pos_weight``).
 
     Shape:
-        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``; weights shared).
+        - Input: ``(*)``; Target: same shape; Output: scalar (replicated: ``(R,)``; weights shared);
+          ``"none"``: the input's shape.
     """
 
     def __init__(self, weight: torch.Tensor | None = None, *, reduction: str = "mean",

@@ -45,6 +45,20 @@ def _classes(shape, dtype):
     return torch.randint(0, shape[-1], shape[:-1])
 
 
+def _classes_some_ignored(shape, dtype):
+    # every third row holds torch's default ignore_index
+    t = torch.randint(0, shape[-1], shape[:-1])
+    t.view(-1)[::3] = -100
+    return t
+
+
+def _classes_often_1(shape, dtype):
+    # class 1 in every other row, for ignore_index=1: a valid class that is ignored
+    t = torch.randint(0, shape[-1], shape[:-1])
+    t.view(-1)[::2] = 1
+    return t
+
+
 def _probabilities(shape, dtype):
     return torch.softmax(2 * torch.randn(shape, dtype=dtype), dim=-1)
 
@@ -131,7 +145,40 @@ LOSS_CASES = [
              (5, 4), _binary, scale=3.0),
     LossCase("BCEWithLogits-both-sum", lambda nn: nn.BCEWithLogitsLoss(
         weight=_class_weight(), pos_weight=_class_weight() + 1, reduction="sum"), (5, 4), _binary, scale=3.0),
+    # reduction="none": one loss per element (per row for CrossEntropy); backward needs grad_output
+    LossCase("MSE-none", lambda nn: nn.MSELoss(reduction="none"), (5, 3), _same),
+    LossCase("L1-none", lambda nn: nn.L1Loss(reduction="none"), (5, 3), _same),
+    LossCase("Huber-1.5-none", lambda nn: nn.HuberLoss(reduction="none", delta=1.5), (5, 3), _same, scale=2.0),
+    LossCase("BCEWithLogits-both-none", lambda nn: nn.BCEWithLogitsLoss(
+        weight=_class_weight(), pos_weight=_class_weight() + 1, reduction="none"), (5, 4), _binary, scale=3.0),
+    LossCase("CE-none", lambda nn: nn.CrossEntropyLoss(reduction="none"), (6, 4), _classes, scale=2.0),
+    LossCase("CE-weight-smoothing-none", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), reduction="none", label_smoothing=0.2), (6, 4), _classes, scale=2.0),
+    LossCase("CE-probs-weight-none", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), reduction="none"),
+             (6, 4), _probabilities, scale=2.0),
+    # ignore_index: rows whose target is ignored count nowhere
+    LossCase("CE-ignore", lambda nn: nn.CrossEntropyLoss(), (6, 4), _classes_some_ignored, scale=2.0),
+    LossCase("CE-ignore-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum"), (6, 4), _classes_some_ignored,
+             scale=2.0),
+    LossCase("CE-ignore-none", lambda nn: nn.CrossEntropyLoss(reduction="none"), (6, 4), _classes_some_ignored,
+             scale=2.0),
+    LossCase("CE-ignore-weight-smoothing", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), label_smoothing=0.2), (6, 4), _classes_some_ignored, scale=2.0),
+    LossCase("CE-ignore-smoothing-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.1),
+             (6, 4), _classes_some_ignored, scale=2.0),
+    LossCase("CE-ignore_index-1", lambda nn: nn.CrossEntropyLoss(ignore_index=1), (6, 4), _classes_often_1,
+             scale=2.0),
+    LossCase("CE-ignore_index-1-weight", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), ignore_index=1),
+             (6, 4), _classes_often_1, scale=2.0),
 ]
+
+
+def loss_seed(crit, loss: torch.Tensor) -> torch.Tensor | None:
+    """What ``backward`` is seeded with: nothing for a reduced loss (1, as ``loss.backward()``); for an
+    unreduced one (``reduction="none"``), as torch requires, a d objective / d loss of the loss's shape."""
+    if crit.reduction != "none":
+        return None
+    return torch.linspace(-1.0, 2.0, loss.numel(), dtype=loss.dtype).view(loss.shape)
 
 
 def layer_params(cases=LAYER_CASES):

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from mininet_cases import build_mininet, layer_params, loss_params, seeded
+from mininet_cases import build_mininet, layer_params, loss_params, loss_seed, seeded
 
 STEP = 1e-6
 TOL = {"rtol": 1e-6, "atol": 1e-8}
@@ -58,6 +58,8 @@ def test_loss_gradient_matches_finite_differences(case):
     crit = build_mininet(case)
     x = case.scale * torch.randn(case.shape, dtype=torch.float64)
     target = case.target(case.shape, torch.float64)
-    crit(x, target)
-    grad_x = crit.backward()
-    assert_close(grad_x, numeric_grad(lambda: float(crit(x, target)), x), **TOL)
+    seed = loss_seed(crit, crit(x, target))
+    grad_x = crit.backward(seed)
+    # an unreduced loss is checked through the scalar sum(loss * seed)
+    objective = (lambda: float(crit(x, target))) if seed is None else (lambda: float((crit(x, target) * seed).sum()))
+    assert_close(grad_x, numeric_grad(objective, x), **TOL)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch.testing import assert_close
@@ -163,12 +165,32 @@ def test_cross_entropy_target_errors():
         crit(x, torch.tensor([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
         mininet.CrossEntropyLoss(weight=torch.ones(2))(x, torch.tensor([0, 1, 1, 0]))
+    # ignored rows are not errors, and are left out of the range the message reports
+    with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min 0, max 5\) .* ignore_index=-100"):
+        crit(x, torch.tensor([0, -100, 5, 1]))
+    with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min -100, max 2\) .* ignore_index=1"):
+        mininet.CrossEntropyLoss(ignore_index=1)(x, torch.tensor([0, -100, 2, 1]))
+    with pytest.raises(ValueError, match=r"ignore_index=0 is not supported with class-probability"):
+        mininet.CrossEntropyLoss(ignore_index=0)(x, torch.softmax(x, -1))
+
+
+@pytest.mark.parametrize("make, target", [
+    (lambda: mininet.MSELoss(reduction="none"), lambda x: torch.zeros_like(x)),
+    (lambda: mininet.CrossEntropyLoss(reduction="none"), lambda x: torch.tensor([0, 1, 2, 0])),
+], ids=["MSE", "CE"])
+def test_unreduced_loss_backward_needs_a_loss_shaped_grad_output(make, target):
+    crit, x = make(), torch.randn(4, 3)
+    loss = crit(x, target(x))
+    for bad in (None, 1.0, torch.ones(()), torch.ones(3)):
+        with pytest.raises(ValueError, match=re.escape(f"must be a tensor of the loss's shape {tuple(loss.shape)}")):
+            crit.backward(bad)
+    assert crit.backward(torch.ones_like(loss)).shape == x.shape
 
 
 @pytest.mark.parametrize("make", [
     lambda: mininet.Dropout(1.5), lambda: mininet.GELU(approximate="fast"),
     lambda: mininet.CrossEntropyLoss(label_smoothing=1.2), lambda: mininet.HuberLoss(delta=0.0),
-    lambda: mininet.L1Loss(reduction="none"), lambda: mininet.BCEWithLogitsLoss(reduction="avg"),
+    lambda: mininet.L1Loss(reduction="elementwise"), lambda: mininet.BCEWithLogitsLoss(reduction="avg"),
 ], ids=["Dropout-p", "GELU-approximate", "CE-label_smoothing", "Huber-delta", "L1-reduction", "BCE-reduction"])
 def test_invalid_constructor_arguments_are_refused(make):
     with pytest.raises(ValueError):

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import mininet
-from mininet_cases import loss_params
+from mininet_cases import loss_params, loss_seed
 
 SOURCE = Path(mininet.__file__).parent
 
@@ -31,7 +31,7 @@ def training_step(case) -> list[torch.Tensor]:
     before = [p.data.clone() for p in model.parameters()]
     out = model(torch.randn(5, 6))
     loss = crit(out, case.target(out.shape, out.dtype))
-    grad_in = model.backward(crit.backward())
+    grad_in = model.backward(crit.backward(loss_seed(crit, loss)))
     opt.step()
     assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
     # (The first Linear's bias has a zero gradient in exact arithmetic: BatchNorm removes the mean.)

@@ -11,7 +11,7 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import LOSS_CASES, build_pair, layer_params, loss_params, seeded
+from mininet_cases import LOSS_CASES, build_pair, layer_params, loss_params, loss_seed, seeded
 
 TOLERANCES = {torch.float64: {"rtol": 1e-10, "atol": 1e-12}, torch.float32: {}}
 DTYPES = [pytest.param(torch.float64, id="f64"), pytest.param(torch.float32, id="f32")]
@@ -69,11 +69,14 @@ def test_loss_matches_torch(case, dtype):
     x_ref = x.clone().requires_grad_()
     loss_ref = ref(x_ref, target)
     loss = crit(x, target)
-    assert loss.shape == () and loss.dtype == dtype
+    assert loss.shape == loss_ref.shape and loss.dtype == dtype
+    unreduced = x.shape[:-1] if case.id.startswith("CE") else x.shape
+    assert loss.shape == (() if crit.reduction != "none" else unreduced)
     assert_close(loss, loss_ref.detach(), **tol)
 
-    loss_ref.backward()
-    assert_close(crit.backward(), x_ref.grad, **tol)
+    seed = loss_seed(crit, loss)
+    loss_ref.backward(seed)
+    assert_close(crit.backward(seed), x_ref.grad, **tol)
 
 
 @pytest.mark.parametrize("case", loss_params([c for c in LOSS_CASES if c.id in ("MSE", "CE", "CE-weight", "BCEWithLogits")]))
@@ -87,6 +90,49 @@ def test_loss_backward_scales_by_grad_output(case):
     crit(x, target)
     assert_close(crit.backward(torch.tensor(-2.5, dtype=torch.float64)), x_ref.grad, rtol=1e-10, atol=1e-12)
     assert_close(crit.backward(-2.5), x_ref.grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64)},
+    {"label_smoothing": 0.2},
+    {"weight": torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64), "label_smoothing": 0.2},
+], ids=["mean", "sum", "none", "weight", "smoothing", "weight-smoothing"])
+def test_cross_entropy_with_every_row_ignored_matches_torch(kwargs):
+    # torch: the mean divides 0 by 0 (nan), the sum is 0; either way the gradient is 0
+    x = torch.randn(4, 3, dtype=torch.float64)
+    target = torch.full((4,), -100)
+    x_ref = x.clone().requires_grad_()
+    loss_ref = torch.nn.CrossEntropyLoss(**kwargs)(x_ref, target)
+    crit = mininet.CrossEntropyLoss(**kwargs)
+    loss = crit(x, target)
+    assert_close(loss, loss_ref.detach(), equal_nan=True)
+    seed = loss_seed(crit, loss)
+    loss_ref.backward(seed)
+    assert_close(crit.backward(seed), x_ref.grad)
+    assert not crit.backward(seed).any()
+
+
+@pytest.mark.parametrize("replicas", [None, 3], ids=["single", "replicated"])
+def test_cross_entropy_hot_path_falls_back_when_a_row_is_ignored(replicas):
+    # the same criterion object sees batches without and with ignored rows, in both orders
+    crit, ref = mininet.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    if replicas:
+        crit.replicate(replicas)
+    shape = (replicas, 5, 3) if replicas else (5, 3)
+    for ignore in (False, True, False):
+        x = torch.randn(shape, dtype=torch.float64)
+        target = torch.randint(0, 3, shape[:-1])
+        if ignore:
+            target[..., 1] = -100
+        grads = []
+        for r in range(replicas or 1):
+            x_ref = (x[r] if replicas else x).clone().requires_grad_()
+            ref(x_ref, target[r] if replicas else target).backward()
+            grads.append(x_ref.grad)
+        loss = crit(x, target)
+        expected = torch.stack(grads) if replicas else grads[0]
+        assert_close(crit.backward(), expected, rtol=1e-10, atol=1e-12)
+        assert loss.shape == ((replicas,) if replicas else ())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

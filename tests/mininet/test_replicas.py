@@ -54,7 +54,7 @@ def test_replicated_layer_equals_separate_layers(case):
             assert_close(state[key], value, **TOL, msg=lambda msg, k=key: f"{k}: {msg}")
 
 
-@pytest.mark.parametrize("seeded_backward", [False, True], ids=["grad_output=None", "grad_output=(R,)"])
+@pytest.mark.parametrize("seeded_backward", [False, True], ids=["grad_output=None", "grad_output=loss-shaped"])
 @pytest.mark.parametrize("case", loss_params())
 def test_replicated_loss_equals_separate_losses(case, seeded_backward):
     torch.manual_seed(0)
@@ -65,10 +65,14 @@ def test_replicated_loss_equals_separate_losses(case, seeded_backward):
     rep.load_state_dict(singles[0].state_dict())
     x = case.scale * torch.randn((R,) + case.shape, dtype=torch.float64)
     target = torch.stack([case.target(case.shape, torch.float64) for _ in range(R)])
-    grad_output = torch.randn(R, dtype=torch.float64) if seeded_backward else None
-
     loss = rep(x, target)
-    assert loss.shape == (R,)
+    unreduced = rep.reduction == "none"
+    assert loss.shape[0] == R and (unreduced or loss.shape == (R,))
+    grad_output = torch.randn(loss.shape, dtype=torch.float64) if seeded_backward else None
+    if unreduced and grad_output is None:
+        with pytest.raises(ValueError, match=r"reduction='none'\).backward\(grad_output\): .* loss's shape"):
+            rep.backward(None)
+        return
     grad_x = rep.backward(grad_output)
     for r, m in enumerate(singles):
         assert_close(loss[r], m(x[r], target[r]), **TOL)
