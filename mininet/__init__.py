@@ -4,7 +4,7 @@
     from mininet.optim import SGD
 """
 
-from . import init, optim
+from . import init, optim, testing
 from .activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .container import Sequential
 from .dropout import Dropout
@@ -23,6 +23,6 @@ __all__ = [
     "ReLU", "Tanh", "LeakyReLU", "Sigmoid", "ELU", "GELU", "Softplus", "SiLU",
     "Dropout", "BatchNorm1d",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "BCEWithLogitsLoss",
-    "init", "optim",
+    "init", "optim", "testing",
     "stack_state_dicts", "unstack_state_dict",
 ]

@@ -1,0 +1,92 @@
+"""mininet.testing.gradcheck catches wrong backward passes and says where; test_gradcheck.py runs it
+over every shipped layer and loss."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import mininet
+from mininet.testing import gradcheck
+
+
+def f64(*shape):
+    return torch.randn(*shape, dtype=torch.float64)
+
+
+class TanhWithoutSquare(mininet.Tanh):
+    def backward(self, grad_output):
+        return grad_output * (1 - self._kept())  # should be 1 - y^2
+
+
+class LinearDoublingBiasGrad(mininet.Linear):
+    def backward(self, grad_output, input_grad=True):
+        grad_input = super().backward(grad_output, input_grad)
+        self.bias.grad = 2 * self.bias.grad
+        return grad_input
+
+
+class LinearForgettingWeightGrad(mininet.Linear):
+    def backward(self, grad_output, input_grad=True):
+        self.bias.accumulate(grad_output.sum(0))
+        return grad_output @ self.weight.data
+
+
+class CrossEntropyMissingMean(mininet.CrossEntropyLoss):
+    def backward(self, grad_output=None):
+        return super().backward(grad_output) * self._index.shape[0]  # the sum's gradient, not the mean's
+
+
+class TransposedInputGrad(mininet.Linear):
+    def backward(self, grad_output, input_grad=True):
+        return super().backward(grad_output, input_grad).t()
+
+
+@pytest.mark.parametrize("module, x, target, message", [
+    (TanhWithoutSquare(), f64(4, 3), None, r"TanhWithoutSquare: d/d input differs .* at index \(\d+, \d+\)"),
+    (LinearDoublingBiasGrad(3, 2), f64(4, 3), None, r"d/d bias differs .* \(2 of 2 elements differ"),
+    (LinearForgettingWeightGrad(3, 2), f64(4, 3), None, r"d/d weight: backward\(\) gave no gradient \(None\)"),
+    (CrossEntropyMissingMean(), f64(5, 3), torch.tensor([0, 2, 1, 1, 0]), r"d/d input differs"),
+    (TransposedInputGrad(3, 3), f64(4, 3), None, r"d/d input: backward\(\) gave shape \(3, 4\), expected \(4, 3\)"),
+], ids=["tanh-input", "linear-bias", "linear-no-weight-grad", "ce-scale", "wrong-shape"])
+def test_wrong_backward_is_caught_and_named(module, x, target, message):
+    module = module.double()
+    with pytest.raises(AssertionError, match=message):
+        gradcheck(module, x, target)
+    assert gradcheck(module, x, target, raise_exception=False) is False
+
+
+def test_float32_is_refused():
+    with pytest.raises(TypeError, match="needs float64.*input is torch.float32"):
+        gradcheck(mininet.Linear(3, 2).double(), torch.randn(4, 3))
+    with pytest.raises(TypeError, match="needs float64.*weight is torch.float32"):
+        gradcheck(mininet.Linear(3, 2), f64(4, 3))
+
+
+def test_module_is_left_as_found():
+    torch.manual_seed(0)
+    model = mininet.Sequential(mininet.Linear(3, 4), mininet.BatchNorm1d(4), mininet.ReLU(inplace=True),
+                               mininet.Dropout(0.3), mininet.Linear(4, 2)).double()
+    model[0].weight.grad = torch.full((4, 3), 7.0, dtype=torch.float64)  # a gradient from before
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = f64(6, 3)
+    x_before = x.clone()
+    assert gradcheck(model, x)
+    for k, v in model.state_dict().items():  # parameters and running statistics
+        assert torch.equal(v, before[k]), k
+    assert torch.equal(model[0].weight.grad, torch.full((4, 3), 7.0, dtype=torch.float64))
+    assert model[4].weight.grad is None
+    assert torch.equal(x, x_before)
+    with pytest.raises(RuntimeError, match="before forward"):
+        model.backward(f64(6, 2))  # nothing kept from the check
+
+
+def test_grad_output_is_the_seed_of_backward():
+    torch.manual_seed(0)
+    layer = mininet.Linear(3, 2).double()
+    # a correct layer passes with any seed; an unreduced loss needs one of the loss's shape
+    assert gradcheck(layer, f64(4, 3), grad_output=f64(4, 2))
+    crit = mininet.MSELoss(reduction="none")
+    assert gradcheck(crit, f64(4, 2), f64(4, 2), grad_output=f64(4, 2))
+    with pytest.raises(ValueError, match="loss's shape"):
+        gradcheck(crit, f64(4, 2), f64(4, 2), grad_output=f64(4))
