@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 import torch
 
@@ -16,6 +17,10 @@ class Sequential(Module):
     Forward:  y = m_n(... m_2(m_1(x)))
     Backward: dL/dx = m_1.backward(... m_n.backward(dL/dy)), the chain rule, last module first
               (``backward(g, input_grad=False)`` skips what only dL/dx needs).
+
+    Editing works as with torch.nn.Sequential: ``seq[i] = m``, ``del seq[i]`` (or a slice), ``append``,
+    ``extend``, ``insert``, ``pop``; deleting or inserting renumbers the children 0..n-1, as torch does.
+    A child assigned as an attribute (``seq.head = m``) joins the end of the chain, also as in torch.
 
     Args:
         *modules: the modules in order, or one ``OrderedDict`` of name -> module.
@@ -40,10 +45,61 @@ class Sequential(Module):
     def _refresh(self) -> None:
         object.__setattr__(self, "_chain", list(self._modules.values()))
 
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), module)
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in self._modules:  # a child added or replaced: the chain follows
+            self._refresh()
+
+    def __delattr__(self, name: str) -> None:
+        was_child = name in self._modules
+        super().__delattr__(name)
+        if was_child:
+            self._refresh()
+
+    def _key(self, idx: int) -> str:
+        """The name of the idx-th child (negative idx counts from the end, as for a list)."""
+        n = len(self._modules)
+        idx = operator.index(idx)
+        if not -n <= idx < n:
+            raise IndexError(f"Sequential: index {idx} is out of range for {n} modules")
+        return list(self._modules)[idx % n]
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Make ``modules`` the children, named "0".."n-1"."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
         self._refresh()
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by its position)."""
+        self.add_module(str(len(self._modules)), module)
         return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append every module of ``modules`` (another Sequential, a list, ...), in order."""
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` at position ``index`` (-n <= index <= n); later children move one down."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a mininet Module, got {type(module).__name__}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules")
+        modules = list(self._modules.values())
+        modules.insert(index + n if index < 0 else index, module)
+        self._renumber(modules)
+        return self
+
+    def pop(self, idx: int) -> Module:
+        """Remove and return the idx-th child."""
+        module = self[idx]
+        del self[idx]
+        return module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for module in self._chain:
@@ -79,7 +135,16 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, idx: int | slice) -> Module | Sequential:
-        modules = list(self._modules.values())
         if isinstance(idx, slice):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return modules[idx]
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: cannot put a {type(module).__name__} at index {idx}: "
+                            "a mininet Module expected")
+        setattr(self, self._key(idx), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
+        self._renumber([m for name, m in self._modules.items() if name not in keys])
