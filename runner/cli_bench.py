@@ -10,6 +10,7 @@ from tabulate import tabulate
 
 from .cli import main
 from .cli_run import FORMAT, SPEC_PATH, load_or_exit
+from .cli_spec import SET
 
 
 @main.command()
@@ -21,20 +22,21 @@ from .cli_run import FORMAT, SPEC_PATH, load_or_exit
               help="training steps per step-time measurement")
 @click.option("--threads", type=click.IntRange(1), help="torch threads for both backends [torch's default]")
 @click.option("--no-memory", is_flag=True, help="skip the peak-memory pass")
+@SET
 @FORMAT
 def bench(spec: Path, repeats: int, repetitions: int | None, epochs: int | None, steps: int,
-          threads: int | None, no_memory: bool, fmt: str) -> None:
+          threads: int | None, no_memory: bool, sets: tuple[str, ...], fmt: str) -> None:
     """Time SPEC on both backends side by side: one run, and all repetitions at once.
 
     Medians of REPEATS interleaved rounds after a warm-up; time per case includes the per-epoch
     evaluation; time per step is forward + loss + backward + optimizer step on one batch. Ratios are
-    mininet / torch (below 1: mininet is faster).
+    mininet / torch (below 1: mininet is faster). With --set device=cuda it times a GPU.
     """
     from .bench import HEADERS, benchmark, environment_line, table_rows
 
     if threads:
         torch.set_num_threads(threads)
-    parsed, base = load_or_exit(spec)
+    parsed, base = load_or_exit(spec, sets)
     if epochs:
         parsed = parsed.model_copy(update={"train": parsed.train.model_copy(update={"epochs": epochs})})
     timings = benchmark(parsed, base, repeats=repeats, repetitions=repetitions, steps=steps,

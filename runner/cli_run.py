@@ -24,10 +24,10 @@ EXECUTOR = click.option("--executor", type=click.Choice(EXECUTORS), default="aut
                              "auto: vectorized where the spec allows it")
 
 
-def load_or_exit(path: Path):
-    """The spec and its folder, or the list of problems on stderr and exit code 2."""
+def load_or_exit(path: Path, sets: tuple[str, ...] = ()):
+    """The spec (with ``--set`` overrides) and its folder, or the list of problems on stderr and exit 2."""
     try:
-        return load_spec(path)
+        return load_spec(path, sets)
     except SpecError as e:
         click.echo(e.report(), err=True)
         sys.exit(EXIT_USAGE)

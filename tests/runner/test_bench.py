@@ -30,6 +30,18 @@ def test_bench_prints_every_case_for_both_backends():
     assert "median of 2" in result.output
 
 
+def test_bench_takes_overrides_and_reports_bad_ones():
+    spec = str(ROOT / "specs/report/ce_momentum.toml")
+    args = ["bench", spec, "--repeats", "1", "--steps", "2", "--no-memory", "--format", "plain",
+            "--set", "train.epochs=1", "--set", "repetitions=2", "--set", "dtype='float64'"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "2 runs vectorized" in result.output and "dtype float64" in result.output
+    bad = CliRunner().invoke(main, ["bench", spec, "--set", "optimizer.lr='fast'"])
+    assert bad.exit_code == 2
+    assert "optimizer.lr: must be a number" in bad.output and "Traceback" not in bad.output
+
+
 def test_peak_memory_counts_what_a_run_allocates():
     spec, base = load(ROOT / "specs/report/ce_sgd.toml")
     spec, reps = prepare(shortened(spec, repetitions=4), base)
