@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import torch
 
@@ -91,6 +91,10 @@ class Module:
             self._non_persistent.add(name)
         object.__setattr__(self, name, tensor)
 
+    def register_module(self, name: str, module: Module | None) -> None:
+        """Alias of :meth:`add_module`, as in torch."""
+        self.add_module(name, module)
+
     def add_module(self, name: str, module: Module | None) -> None:
         if module is None:
             self._modules[name] = None
@@ -168,6 +172,48 @@ class Module:
     def buffers(self, recurse: bool = True) -> Iterator[torch.Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` (e.g. ``"0"``, ``"block.fc"``; ``""`` is this one)."""
+        module = self
+        for item in target.split(".") if target else []:
+            child = module._modules.get(item)
+            if child is None:
+                raise AttributeError(f"{module._get_name()} has no submodule `{item}` (in {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target``, e.g. ``"0.weight"``, as a state_dict key names it."""
+        return self._get_entry(target, "_parameters", "parameter")
+
+    def get_buffer(self, target: str) -> torch.Tensor:
+        """The buffer at the dotted path ``target``, e.g. ``"1.running_mean"``."""
+        return self._get_entry(target, "_buffers", "buffer")
+
+    def _get_entry(self, target: str, registry: str, kind: str) -> Any:
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        entry = getattr(module, registry).get(name)
+        if entry is None:
+            raise AttributeError(f"{module._get_name()} has no {kind} `{name}` (in {target!r})")
+        return entry
+
+    def apply(self, fn: Callable[[Module], object]) -> Module:
+        """Call ``fn`` on every submodule, children first, then on this module (torch's order); returns
+        this module. The usual way to initialise a whole model, e.g. the report's::
+
+            def init_weights(m):
+                if isinstance(m, mininet.Linear):
+                    mininet.init.xavier_normal_(m.weight.data)
+                    mininet.init.zeros_(m.bias.data)
+
+            model.apply(init_weights)
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ------------------------------------------------------------------ state
     def state_dict(self, prefix: str = "") -> OrderedDict[str, torch.Tensor]:
@@ -253,6 +299,13 @@ class Module:
             return t.to(device=device)
 
         return self._apply(convert)
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self, device: int | torch.device | None = None) -> Module:
+        """Move to a GPU: the current one, or ``device`` (an index or a torch.device)."""
+        return self.to(torch.device("cuda", device) if isinstance(device, int) else device or "cuda")
 
     def double(self) -> Module:
         return self.to(torch.float64)
