@@ -27,9 +27,6 @@ class _Loss(Module):
             raise ValueError(f"{self._get_name()}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction
 
-    def __call__(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.forward(input, target)
-
     def replicate(self, n: int) -> Module:
         # Losses hold no trainable state: replicas only change which dimensions are reduced
         # (buffers such as class weights stay shared by every replica).

@@ -7,6 +7,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import torch
 
+from . import hooks as _hooks_impl
+from .hooks import RemovableHandle
 from .parameter import Parameter, zero_grads
 
 
@@ -38,6 +40,8 @@ class Module:
 
     training: bool
     replicas: int | None
+    #: the hooks, by kind; None until one is registered (then a module call checks them)
+    _hooks: dict | None = None
 
     def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already.
@@ -110,7 +114,34 @@ class Module:
         raise NotImplementedError(f"{self._get_name()} has no backward()")
 
     def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+        if self._hooks is None or not (self._hooks["forward_pre"] or self._hooks["forward"]):
+            return self.forward(*args)
+        return _hooks_impl.call_with_hooks(self, args)
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` before each ``module(*args)``; returning a value replaces the
+        arguments (a tuple, or one argument). Unlike torch, what a hook computes is not differentiated:
+        ``backward`` gives the gradient with respect to the arguments the module received."""
+        return _hooks_impl.register(self, "forward_pre", hook, prepend)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` after each ``module(*args)``; returning a value replaces the
+        output (not differentiated, as for the pre-hook). E.g. collect every layer's activations."""
+        return _hooks_impl.register(self, "forward", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` before each ``backward``, with ``grad_output`` a one-element
+        tuple (``(None,)`` for a loss's default seed 1); returning a tuple replaces it."""
+        return _hooks_impl.register(self, "backward_pre", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` after each ``backward``: one-element tuples of
+        d loss / d input (``None`` where the input gradient was skipped, as autograd gives for an input
+        that needs none) and of the ``grad_output`` given; returning a tuple replaces ``grad_input``.
+        E.g. watch the gradient shrink or grow from layer to layer. (For a loss, torch's tuple also
+        holds the target's gradient, None; mininet's holds the input's only.)"""
+        return _hooks_impl.register(self, "backward", hook, prepend)
 
     def free_saved(self) -> None:
         """Drop every tensor that forward kept for backward, here and in every submodule.

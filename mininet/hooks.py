@@ -1,0 +1,93 @@
+"""Hooks: functions called around a module's forward and backward, as torch.nn.Module's are.
+
+Forward hooks run when the module is called, ``module(x)``; backward hooks when its hand-written
+``backward`` runs, whoever calls it (a Sequential, a training loop). A module without hooks pays
+nothing for them: while a backward hook is registered, a wrapper on the instance shadows the class's
+``backward``, and it goes away with the last one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import types
+from collections import OrderedDict
+from typing import Any, Callable
+
+KINDS = ("forward_pre", "forward", "backward_pre", "backward")
+_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook (also on leaving a
+    ``with handle:`` block)."""
+
+    def __init__(self, module: Any, kind: str) -> None:
+        self.id = next(_ids)
+        self._module, self._kind = module, kind
+
+    def remove(self) -> None:
+        hooks = self._module._hooks
+        if hooks is not None:
+            hooks[self._kind].pop(self.id, None)
+            if self._kind.startswith("backward") and not (hooks["backward_pre"] or hooks["backward"]):
+                self._module.__dict__.pop("backward", None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def register(module: Any, kind: str, hook: Callable, prepend: bool) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"{module._get_name()}: a {kind.replace('_', ' ')} hook must be callable, "
+                        f"got {type(hook).__name__}")
+    if module._hooks is None:
+        object.__setattr__(module, "_hooks", {k: OrderedDict() for k in KINDS})
+    handle = RemovableHandle(module, kind)
+    table = module._hooks[kind]
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    if kind.startswith("backward"):
+        module.__dict__["backward"] = types.MethodType(_backward_with_hooks, module)
+    return handle
+
+
+def call_with_hooks(module: Any, args: tuple) -> Any:
+    """``module(*args)`` with its forward pre-hooks and forward hooks, in torch's order."""
+    hooks = module._hooks
+    for hook in list(hooks["forward_pre"].values()):
+        result = hook(module, args)
+        if result is not None:
+            args = result if isinstance(result, tuple) else (result,)
+    output = module.forward(*args)
+    for hook in list(hooks["forward"].values()):
+        result = hook(module, args, output)
+        if result is not None:
+            output = result
+    return output
+
+
+def _backward_with_hooks(module: Any, grad_output: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """The class's backward, between the backward pre-hooks and the backward hooks (torch's
+    ``register_full_backward_pre_hook`` / ``register_full_backward_hook`` signatures, one-element tuples)."""
+    hooks = module._hooks
+    for hook in list(hooks["backward_pre"].values()):
+        result = hook(module, (grad_output,))
+        if result is not None:
+            (grad_output,) = _one_gradient(module, result, "backward pre-hook")
+    grad_input = type(module).backward(module, grad_output, *args, **kwargs)
+    for hook in list(hooks["backward"].values()):
+        result = hook(module, (grad_input,), (grad_output,))
+        if result is not None:
+            (grad_input,) = _one_gradient(module, result, "backward hook")
+    return grad_input
+
+
+def _one_gradient(module: Any, result: Any, what: str) -> tuple:
+    if not (isinstance(result, tuple) and len(result) == 1):
+        raise TypeError(f"{module._get_name()}: a {what} must return None or a tuple of one gradient, "
+                        f"got {type(result).__name__}" + (f" of {len(result)}" if isinstance(result, tuple) else ""))
+    return result
