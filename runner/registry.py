@@ -6,8 +6,10 @@ Two tables:
   tagged unions and ``mininet list`` are generated from it;
 * builders, keyed by ``(backend, kind, type)`` -- e.g. ``("torch", "layer", "linear") -> callable``.
 
-Adding a component is one spec class decorated with :func:`spec_component` plus one
-:func:`builder` per backend. There are no if-ladders over type names anywhere else.
+Adding a component is one spec class decorated with :func:`spec_component` plus its builders: one
+function in ``runner/backends/nn_api.py`` when both backends take torch's class name and arguments
+(it is registered for each), else one :func:`builder` per backend. There are no if-ladders over type
+names anywhere else.
 """
 
 from __future__ import annotations

@@ -8,155 +8,18 @@ training an ensemble in one computation, so that vectorized comparisons stay fai
 from __future__ import annotations
 
 import copy
-from typing import Any
-
 import torch
 from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
 from ..registry import builder
+from . import nn_api
 
 BACKEND = "torch"
 
 
-# --------------------------------------------------------------------------- layers
-@builder(BACKEND, "container", "sequential")
-def sequential(layers: list[Any]) -> nn.Sequential:
-    return nn.Sequential(*layers)
-
-
-@builder(BACKEND, "layer", "linear")
-def linear(s, dtype, device):
-    return nn.Linear(s.in_features, s.out_features, bias=s.bias, dtype=dtype, device=device)
-
-
-@builder(BACKEND, "layer", "relu")
-def relu(s, dtype, device):
-    return nn.ReLU()
-
-
-@builder(BACKEND, "layer", "leaky_relu")
-def leaky_relu(s, dtype, device):
-    return nn.LeakyReLU(s.negative_slope)
-
-
-@builder(BACKEND, "layer", "tanh")
-def tanh(s, dtype, device):
-    return nn.Tanh()
-
-
-@builder(BACKEND, "layer", "sigmoid")
-def sigmoid(s, dtype, device):
-    return nn.Sigmoid()
-
-
-@builder(BACKEND, "layer", "elu")
-def elu(s, dtype, device):
-    return nn.ELU(s.alpha)
-
-
-@builder(BACKEND, "layer", "gelu")
-def gelu(s, dtype, device):
-    return nn.GELU(approximate=s.approximate)
-
-
-@builder(BACKEND, "layer", "softplus")
-def softplus(s, dtype, device):
-    return nn.Softplus(beta=s.beta, threshold=s.threshold)
-
-
-@builder(BACKEND, "layer", "silu")
-def silu(s, dtype, device):
-    return nn.SiLU()
-
-
-@builder(BACKEND, "layer", "identity")
-def identity(s, dtype, device):
-    return nn.Identity()
-
-
-@builder(BACKEND, "layer", "dropout")
-def dropout(s, dtype, device):
-    return nn.Dropout(s.p)
-
-
-@builder(BACKEND, "layer", "batch_norm")
-def batch_norm(s, dtype, device):
-    return nn.BatchNorm1d(s.num_features, eps=s.eps, momentum=s.momentum, affine=s.affine,
-                          track_running_stats=s.track_running_stats, dtype=dtype, device=device)
-
-
-# --------------------------------------------------------------------------- losses
-@builder(BACKEND, "loss", "mse")
-def mse(s, dtype, device):
-    return nn.MSELoss(reduction=s.reduction)
-
-
-@builder(BACKEND, "loss", "l1")
-def l1(s, dtype, device):
-    return nn.L1Loss(reduction=s.reduction)
-
-
-@builder(BACKEND, "loss", "huber")
-def huber(s, dtype, device):
-    return nn.HuberLoss(delta=s.delta, reduction=s.reduction)
-
-
-@builder(BACKEND, "loss", "cross_entropy")
-def cross_entropy(s, dtype, device):
-    weight = None if s.weight is None else torch.tensor(s.weight, dtype=dtype, device=device)
-    return nn.CrossEntropyLoss(weight=weight, label_smoothing=s.label_smoothing, reduction=s.reduction)
-
-
-@builder(BACKEND, "loss", "bce_with_logits")
-def bce_with_logits(s, dtype, device):
-    return nn.BCEWithLogitsLoss(reduction=s.reduction)
-
-
-# --------------------------------------------------------------------------- optimizers and schedulers
-@builder(BACKEND, "optimizer", "sgd")
-def sgd(s, params):
-    return torch.optim.SGD(params, lr=s.lr, momentum=s.momentum, dampening=s.dampening,
-                           weight_decay=s.weight_decay, nesterov=s.nesterov)
-
-
-@builder(BACKEND, "optimizer", "adam")
-def adam(s, params):
-    return torch.optim.Adam(params, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay,
-                            amsgrad=s.amsgrad)
-
-
-@builder(BACKEND, "optimizer", "adamw")
-def adamw(s, params):
-    return torch.optim.AdamW(params, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay,
-                             amsgrad=s.amsgrad)
-
-
-@builder(BACKEND, "optimizer", "rmsprop")
-def rmsprop(s, params):
-    return torch.optim.RMSprop(params, lr=s.lr, alpha=s.alpha, eps=s.eps, weight_decay=s.weight_decay,
-                               momentum=s.momentum, centered=s.centered)
-
-
-@builder(BACKEND, "optimizer", "adagrad")
-def adagrad(s, params):
-    return torch.optim.Adagrad(params, lr=s.lr, lr_decay=s.lr_decay, weight_decay=s.weight_decay,
-                               initial_accumulator_value=s.initial_accumulator_value, eps=s.eps)
-
-
-@builder(BACKEND, "scheduler", "step")
-def step_lr(s, opt):
-    return torch.optim.lr_scheduler.StepLR(opt, step_size=s.step_size, gamma=s.gamma)
-
-
-@builder(BACKEND, "scheduler", "exponential")
-def exponential_lr(s, opt):
-    return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s.gamma)
-
-
-@builder(BACKEND, "scheduler", "cosine")
-def cosine_lr(s, opt):
-    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s.T_max, eta_min=s.eta_min)
+# layers, losses, optimizers and schedulers: the builders shared through torch's API
+nn_api.register(BACKEND, nn_api.Api(nn=nn, optim=torch.optim, lr_scheduler=torch.optim.lr_scheduler))
 
 
 # --------------------------------------------------------------------------- training
