@@ -11,7 +11,7 @@ from .dropout import Dropout
 from .linear import Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
 from .module import Module
-from .normalization import BatchNorm1d
+from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
 from .replicas import stack_state_dicts, unstack_state_dict
 
@@ -21,7 +21,7 @@ __all__ = [
     "Module", "Parameter", "Sequential",
     "Linear", "Identity",
     "ReLU", "Tanh", "LeakyReLU", "Sigmoid", "ELU", "GELU", "Softplus", "SiLU",
-    "Dropout", "BatchNorm1d",
+    "Dropout", "BatchNorm1d", "LayerNorm",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "BCEWithLogitsLoss",
     "init", "optim", "testing",
     "stack_state_dicts", "unstack_state_dict",

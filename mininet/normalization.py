@@ -1,6 +1,10 @@
-"""Batch normalisation."""
+"""Normalisation layers: BatchNorm1d (over the batch, per channel) and LayerNorm (per sample)."""
 
 from __future__ import annotations
+
+import math
+import numbers
+from typing import Sequence
 
 import torch
 
@@ -158,3 +162,111 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class LayerNorm(Module):
+    """Layer normalisation: each sample normalised over its last ``len(normalized_shape)`` dimensions.
+
+    Forward:  with mean, var the sample's mean and *biased* variance over those n elements and
+              rstd = 1 / sqrt(var + eps):
+                  y = (x - mean) * rstd * weight + bias
+              (computed as torch's CPU kernel does: (x * rstd + (-mean * rstd)) * weight + bias).
+              Unlike BatchNorm, nothing depends on the other samples of the batch, and training and
+              evaluation compute the same thing.
+    Backward: with g = dL/dy * weight (dL/dy without affine), and sums over the sample's n elements:
+                  dL/dx = rstd * g + b * x + c,   b = (sum(g) * mean - sum(g * x)) * rstd^3 / n,
+                                                  c = -b * mean - sum(g) * rstd / n
+              (autograd's ``native_layer_norm_backward``, term for term: the same as
+              rstd * (g - mean(g) - xhat * mean(g * xhat)) with xhat = (x - mean) * rstd);
+              dL/dweight += sum over samples of dL/dy * xhat,  dL/dbias += sum over samples of dL/dy.
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int: the last dimension only).
+        eps: added to the variance for numerical stability.
+        elementwise_affine: learnable ``weight`` (init 1) and ``bias`` (init 0) of shape normalized_shape.
+        bias: with ``elementwise_affine``, whether to learn ``bias``.
+        device, dtype: where and in which dtype the parameters are created (torch's defaults).
+
+    Shape:
+        - Input: ``(*, *normalized_shape)``; replicated: ``(R, *, *normalized_shape)``.
+        - Output: same shape as the input.
+        - weight, bias: ``normalized_shape`` (replicated: a leading ``R``).
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(d) for d in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        factory = {"device": device, "dtype": dtype}
+        if elementwise_affine:
+            self.weight = Parameter(torch.ones(self.normalized_shape, **factory))
+            if bias:
+                self.bias = Parameter(torch.zeros(self.normalized_shape, **factory))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self._saved: tuple | None = None
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight.data.fill_(1)
+        if self.bias is not None:
+            self.bias.data.zero_()
+
+    def _affine(self, p: Parameter | None, x: torch.Tensor) -> torch.Tensor | None:
+        """A parameter shaped to broadcast against ``x`` (replicated: one per replica along dimension 0)."""
+        if p is None or self.replicas is None:
+            return None if p is None else p.data
+        return p.data.view(self.replicas, *[1] * (x.dim() - 1 - len(self.normalized_shape)), *self.normalized_shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = len(self.normalized_shape)
+        r = 0 if self.replicas is None else 1
+        if x.dim() < k + r or tuple(x.shape[x.dim() - k:]) != self.normalized_shape or (r and x.shape[0] != self.replicas):
+            lead = f"{self.replicas}, *" if r else "*"
+            raise ValueError(f"{self._get_name()}({self.normalized_shape}): expected input of shape "
+                             f"({lead}, {', '.join(map(str, self.normalized_shape))}), got {tuple(x.shape)}")
+        dims = tuple(range(-k, 0))
+        var, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+        rstd = torch.rsqrt(var + self.eps)
+        self._saved = (x, mean, rstd)
+        y = x * rstd + (-mean * rstd)
+        weight, bias = self._affine(self.weight, x), self._affine(self.bias, x)
+        if weight is not None:
+            y = y * weight
+        if bias is not None:
+            y = y + bias
+        return y
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        if self._saved is None:
+            raise self._missing_forward()
+        x, mean, rstd = self._saved
+        k = len(self.normalized_shape)
+        dims = tuple(range(-k, 0))
+        n = math.prod(self.normalized_shape)
+        weight = self._affine(self.weight, x)
+        # the parameters' gradients sum over every sample: all dimensions but the normalised ones
+        # (and the replica dimension)
+        sample_dims = tuple(range(0 if self.replicas is None else 1, x.dim() - k))
+        if self.weight is not None:
+            self.weight.accumulate((grad_output * ((x - mean) * rstd)).sum(sample_dims)
+                                   .view(self.weight.data.shape))
+        if self.bias is not None:
+            self.bias.accumulate(grad_output.sum(sample_dims).view(self.bias.data.shape))
+        g = grad_output if weight is None else grad_output * weight
+        db = g.sum(dims, keepdim=True)
+        ds = (g * x).sum(dims, keepdim=True)
+        b = (db * mean - ds) * rstd * rstd * rstd / n
+        c = -b * mean - db * rstd / n
+        return rstd * g + b * x + c
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

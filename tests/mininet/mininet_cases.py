@@ -111,6 +111,12 @@ LAYER_CASES = [
     LayerCase("BatchNorm1d-untracked-eval", lambda nn: nn.BatchNorm1d(4, track_running_stats=False), (6, 4),
               train=False),
     LayerCase("BatchNorm1d-cumulative", lambda nn: nn.BatchNorm1d(4, momentum=None, eps=1e-3), (6, 4)),
+    LayerCase("LayerNorm", lambda nn: nn.LayerNorm(4), (6, 4), scale=2.0),
+    LayerCase("LayerNorm-3d", lambda nn: nn.LayerNorm(4), (2, 3, 4), scale=2.0),
+    LayerCase("LayerNorm-shape-2d", lambda nn: nn.LayerNorm((3, 4), eps=1e-3), (2, 3, 4), scale=2.0),
+    LayerCase("LayerNorm-eval", lambda nn: nn.LayerNorm(5), (6, 5), train=False),
+    LayerCase("LayerNorm-noaffine", lambda nn: nn.LayerNorm(4, elementwise_affine=False), (6, 4)),
+    LayerCase("LayerNorm-nobias", lambda nn: nn.LayerNorm(4, bias=False), (6, 4)),
 ]
 
 LOSS_CASES = [

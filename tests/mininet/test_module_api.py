@@ -117,6 +117,7 @@ def test_repr_reads_like_torch():
             nn.Dropout(0.25), nn.ELU(alpha=0.5), nn.GELU(approximate="tanh"), nn.Softplus(beta=2.0, threshold=10.0),
             nn.SiLU(inplace=True), nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.Identity(),
             nn.BatchNorm1d(8, momentum=None, affine=False, track_running_stats=False),
+            nn.LayerNorm(8), nn.LayerNorm((8,), eps=1e-3, bias=False), nn.LayerNorm(8, elementwise_affine=False),
             nn.Linear(8, 2, bias=False))
 
     assert repr(model(mininet)) == repr(model(torch.nn))
@@ -140,6 +141,16 @@ def test_batchnorm_wrong_input_is_explained():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         mininet.BatchNorm1d(8)(torch.randn(1, 8))
     mininet.BatchNorm1d(8).eval()(torch.randn(1, 8))  # running statistics: one sample is fine
+
+
+def test_layernorm_wrong_input_is_explained():
+    with pytest.raises(ValueError, match=r"LayerNorm\(\(8,\)\): expected input of shape \(\*, 8\), got \(4, 5\)"):
+        mininet.LayerNorm(8)(torch.randn(4, 5))
+    with pytest.raises(ValueError, match=r"expected input of shape \(\*, 3, 4\), got \(4,\)"):
+        mininet.LayerNorm((3, 4))(torch.randn(4))
+    with pytest.raises(ValueError, match=r"expected input of shape \(2, \*, 8\), got \(3, 5, 8\)"):
+        mininet.LayerNorm(8).replicate(2)(torch.randn(3, 5, 8))
+    mininet.LayerNorm(8)(torch.randn(8))  # one sample, no batch dimension: as torch
 
 
 @pytest.mark.parametrize("case", layer_params([c for c in LAYER_CASES if c.id != "Identity"])
