@@ -20,7 +20,8 @@ from . import init_params as _init_params  # noqa: E402,F401
 
 
 def resolve(spec: Spec, n_features: int) -> Spec:
-    """A copy of ``spec`` with every inferable width filled in (layer ``in_features``, ``num_features``)."""
+    """A copy of ``spec`` with every inferable width filled in (layer ``in_features``, ``num_features``,
+    ``normalized_shape``)."""
     spec = spec.model_copy(deep=True)
     width = n_features
     for layer in spec.model.layers:
@@ -30,6 +31,8 @@ def resolve(spec: Spec, n_features: int) -> Spec:
             width = layer.out_features
         elif layer.type == "batch_norm" and layer.num_features is None:
             layer.num_features = width
+        elif layer.type == "layer_norm" and layer.normalized_shape is None:
+            layer.normalized_shape = width
     return spec
 
 

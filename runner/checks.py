@@ -4,9 +4,9 @@ They run before any data is drawn or any model is built, and find every mismatch
 
 * the data: a CSV file must be readable, with its columns as the spec says;
 * widths: each layer's input width must be the previous layer's output width (the data's feature
-  count for the first), a ``num_features`` must be the width it normalises, and the last width must
-  be what the loss expects: one output per class (class-index losses) or the width of the one-hot
-  targets (``mse``, ``l1``, ...); a class-weight list needs one weight per class;
+  count for the first), a ``num_features`` or ``normalized_shape`` must be the width it normalises,
+  and the last width must be what the loss expects: one output per class (class-index losses) or the
+  width of the one-hot targets (``mse``, ``l1``, ...); a class-weight list needs one weight per class;
 * inits: a bias cannot use an init that needs a weight matrix's fans;
 * the device: ``cuda`` needs a GPU that this torch can see.
 
@@ -92,7 +92,7 @@ def check_widths(data: Any, model: Any, loss: Any, n_features: int | None,
     findings: list[Finding] = []
     width, source = n_features, None  # source: index of the layer that set the width (None: the data)
     for i, layer in enumerate(model.layers):
-        for name in ("in_features", "num_features"):
+        for name in ("in_features", "num_features", "normalized_shape"):
             given = getattr(layer, name, None)
             if given is not None and width is not None and given != width:
                 findings.append((("model", "layers", i, name),

@@ -1,8 +1,8 @@
 """Spec -> TOML text with every default filled in: what ``mininet render`` prints.
 
 The rendered text validates, trains exactly as the original (same points, same numbers), and renders
-to itself. Inferred widths (``in_features``, ``num_features``) are written out, except in a spec
-whose sweep changes the data or the model, where they could differ from point to point.
+to itself. Inferred widths (``in_features``, ``num_features``, ``normalized_shape``) are written out,
+except in a spec whose sweep changes the data or the model, where they could differ from point to point.
 """
 
 from __future__ import annotations

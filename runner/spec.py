@@ -204,6 +204,18 @@ class BatchNormSpec(Strict):
     track_running_stats: bool = True
 
 
+@spec_component("layer")
+class LayerNormSpec(Strict):
+    """LayerNorm over the last dimension; ``normalized_shape`` may be left out and is inferred from the
+    previous layer."""
+
+    type: Literal["layer_norm"] = "layer_norm"
+    normalized_shape: PositiveInt | None = None
+    eps: PosFloat = 1e-5
+    elementwise_affine: bool = True
+    bias: bool = True
+
+
 # --------------------------------------------------------------------------- losses
 @spec_component("loss")
 class MSESpec(Strict):

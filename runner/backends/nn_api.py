@@ -112,6 +112,12 @@ def batch_norm(api: Api, s, dtype, device):
                               track_running_stats=s.track_running_stats, dtype=dtype, device=device)
 
 
+@_shared("layer", "layer_norm")
+def layer_norm(api: Api, s, dtype, device):
+    return api.nn.LayerNorm(s.normalized_shape, eps=s.eps, elementwise_affine=s.elementwise_affine, bias=s.bias,
+                            dtype=dtype, device=device)
+
+
 # --------------------------------------------------------------------------- losses
 @_shared("loss", "mse")
 def mse(api: Api, s, dtype, device):

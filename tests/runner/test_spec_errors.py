@@ -160,6 +160,8 @@ CASES = [
          "model.layers[0].in_features", 14, "has 5 features"),
     Case("batch-norm-width", edit(LAYER1, '    { type = "batch_norm", num_features = 5 },'),
          "model.layers[1].num_features", 14, "outputs 4"),
+    Case("layer-norm-width", edit(LAYER1, '    { type = "layer_norm", normalized_shape = 3 },'),
+         "model.layers[1].normalized_shape", 14, "outputs 4"),
     Case("bias-init-needs-fans", edit('bias = "zeros"', 'bias = "xavier_normal"'), "model.init.bias", 11,
          "fan-in and fan-out"),
     Case("layer-bias-init", edit(LAYER0, '    { type = "linear", out_features = 4, init = { bias = "kaiming_uniform" } },'),
