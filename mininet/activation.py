@@ -1,8 +1,10 @@
-"""Element-wise activation functions: forward and backward side by side."""
+"""Activation functions, forward and backward side by side: the element-wise ones, and Softmax and
+LogSoftmax (normalised along one dimension)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -278,3 +280,73 @@ class SiLU(_Elementwise):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class _SoftmaxBase(_Elementwise):
+    """Softmax and LogSoftmax: normalised along ``dim``, so not element-wise, but like the activations
+    they keep one tensor, their output."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def _dim(self, x: torch.Tensor) -> int:
+        """``dim`` for this input: torch's implicit (deprecated) choice when None, then shifted past the
+        replica dimension when it counts from the front."""
+        r = 0 if self.replicas is None else 1
+        dim = self.dim
+        if dim is None:
+            warnings.warn(f"Implicit dimension choice for {self._get_name().lower()} has been deprecated. "
+                          "Change the call to include dim=X as an argument.", stacklevel=4)
+            dim = 0 if x.dim() - r in (0, 1, 3) else 1
+        return dim + r if dim >= 0 else dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._kept_dim = self._dim(x)
+        return self._keep(self._function(x, self._kept_dim))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxBase):
+    """Softmax along ``dim``.
+
+    Forward:  y_i = exp(x_i) / sum_j exp(x_j)   (over ``dim``; torch's kernel subtracts the max first)
+    Backward: dL/dx = (dL/dy - sum(dL/dy * y)) * y   (sum over ``dim``; autograd's ``_softmax_backward_data``)
+
+    Args:
+        dim: the dimension to normalise; None picks it as torch does (with its deprecation warning).
+
+    Shape:
+        - Input: ``(*)``; Output: ``(*)``, same shape, values in [0, 1] summing to 1 along ``dim``.
+    """
+
+    _function = staticmethod(torch.softmax)
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        y = self._kept()
+        return (grad_output - (grad_output * y).sum(self._kept_dim, keepdim=True)) * y
+
+
+class LogSoftmax(_SoftmaxBase):
+    """Logarithm of the softmax along ``dim``, computed stably.
+
+    Forward:  y_i = x_i - log(sum_j exp(x_j))   (over ``dim``)
+    Backward: dL/dx = dL/dy - exp(y) * sum(dL/dy)   (sum over ``dim``; autograd's
+              ``_log_softmax_backward_data``)
+
+    With :class:`NLLLoss` after it, it computes :class:`CrossEntropyLoss` in two steps.
+
+    Args:
+        dim: the dimension to normalise; None picks it as torch does (with its deprecation warning).
+
+    Shape:
+        - Input: ``(*)``; Output: ``(*)``, same shape.
+    """
+
+    _function = staticmethod(torch.log_softmax)
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        y = self._kept()
+        return grad_output - torch.exp(y) * grad_output.sum(self._kept_dim, keepdim=True)

@@ -180,7 +180,39 @@ def _log_softmax(x: torch.Tensor) -> torch.Tensor:
     return torch.log_softmax(x.transpose(-1, -2), dim=-2).transpose(-1, -2)
 
 
-class CrossEntropyLoss(_Loss):
+class _ClassIndexLoss(_Loss):
+    """Common base of the losses of class-index targets: optional class ``weight`` (a buffer, shared by
+    every replica) and ``ignore_index``."""
+
+    def __init__(self, weight: torch.Tensor | None, ignore_index: int, reduction: str) -> None:
+        super().__init__(reduction)
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(f"{self._get_name()}: weight must be a 1-D tensor of class weights, "
+                             f"got shape {tuple(weight.shape)}")
+        self.register_buffer("weight", weight)
+        self.ignore_index = int(ignore_index)
+
+    def _checked_weight(self, x: torch.Tensor) -> torch.Tensor | None:
+        w = self.weight
+        if w is not None and w.shape[0] != x.shape[-1]:
+            raise ValueError(f"{self._get_name()}: weight holds {w.shape[0]} class weights for input with "
+                             f"{x.shape[-1]} classes")
+        return w
+
+    def _check_index_shape(self, input: torch.Tensor, target: torch.Tensor) -> None:
+        if target.shape != input.shape[:-1]:
+            raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match input "
+                             f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
+
+    def _bad_targets(self, target: torch.Tensor, c: int) -> ValueError:
+        counted = target[target != self.ignore_index]
+        low, high = (int(counted.min()), int(counted.max())) if counted.numel() else (None, None)
+        return ValueError(f"{self._get_name()}: target holds class indices outside [0, {c}) (min {low}, "
+                          f"max {high}) for {c} classes (targets equal to ignore_index={self.ignore_index} "
+                          "left out)")
+
+
+class CrossEntropyLoss(_ClassIndexLoss):
     """Cross entropy of logits against class indices or class probabilities.
 
     With p = softmax(x) over the classes (last dimension), C classes, class weights w (1 when not given)
@@ -210,23 +242,16 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, weight: torch.Tensor | None = None, *, ignore_index: int = -100,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
+        super().__init__(weight, ignore_index, reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"{self._get_name()}: label_smoothing must be between 0.0 and 1.0, "
                              f"got {label_smoothing}")
-        if weight is not None and weight.dim() != 1:
-            raise ValueError(f"{self._get_name()}: weight must be a 1-D tensor of class weights, "
-                             f"got shape {tuple(weight.shape)}")
-        self.register_buffer("weight", weight)
-        self.ignore_index = int(ignore_index)
         self.label_smoothing = label_smoothing
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if target.dtype != torch.long:
             return self._forward_probabilities(input, target)
-        if target.shape != input.shape[:-1]:
-            raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match input "
-                             f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
+        self._check_index_shape(input, target)
         logp = _log_softmax(input)
         if self.weight is None and self.label_smoothing == 0.0 and self.reduction != "none":
             loss = self._forward_plain(logp, target)
@@ -296,13 +321,6 @@ class CrossEntropyLoss(_Loss):
         self._ignored = ignored
         return loss
 
-    def _bad_targets(self, target: torch.Tensor, c: int) -> ValueError:
-        counted = target[target != self.ignore_index]
-        low, high = (int(counted.min()), int(counted.max())) if counted.numel() else (None, None)
-        return ValueError(f"{self._get_name()}: target holds class indices outside [0, {c}) (min {low}, "
-                          f"max {high}) for {c} classes (targets equal to ignore_index={self.ignore_index} "
-                          "left out)")
-
     def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if not (target.is_floating_point() and target.shape == input.shape):
             raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), got "
@@ -334,13 +352,6 @@ class CrossEntropyLoss(_Loss):
             object.__setattr__(self, "_constant_cache", cached)
         return cached[1]
 
-    def _checked_weight(self, logp: torch.Tensor) -> torch.Tensor | None:
-        w = self.weight
-        if w is not None and w.shape[0] != logp.shape[-1]:
-            raise ValueError(f"{self._get_name()}: weight holds {w.shape[0]} class weights for input with "
-                             f"{logp.shape[-1]} classes")
-        return w
-
     def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
         logp = self._saved("_logp")
         p = logp.exp()
@@ -371,6 +382,69 @@ class CrossEntropyLoss(_Loss):
             # 0 even where every row is ignored (D = 0, r = inf), as nll_loss's backward leaves them
             grad.masked_fill_(self._ignored.unsqueeze(-1), 0.0)
         return grad
+
+
+class NLLLoss(_ClassIndexLoss):
+    """Negative log likelihood of class indices, from log-probabilities (e.g. the output of LogSoftmax).
+
+    With class weights w (1 when not given) and k_i = 0 for a row whose target is ``ignore_index``, else 1:
+    Forward:  l_i = -k_i * w_{t_i} * x_{i, t_i};  L = sum_i l_i / D  ("none": the l_i themselves)
+              D for "mean": sum_i k_i * w_{t_i} (without weights: the number of rows not ignored);
+              D = 1 for "sum". With every row ignored, "mean" gives 0 / 0 = nan, as torch does.
+    Backward: dL/dx_ic = -(g / D) * k_i * w_c * [c == t_i]: one entry per row, at its target, and 0
+              everywhere when D = 0 (autograd's ``nll_loss_backward``).
+
+    ``CrossEntropyLoss()(x, t)`` is ``NLLLoss()(LogSoftmax(dim=-1)(x), t)``: the same loss, and the same
+    gradient once LogSoftmax's backward has run.
+
+    Args:
+        weight: optional class weights, shape ``(C,)``; kept as the buffer ``weight`` like torch.
+        ignore_index: (keyword) a target whose rows count nowhere: not in the loss, its gradient or D.
+        reduction: (keyword) "mean", "sum" or "none" (one loss per row, unreduced).
+
+    Shape:
+        - Input: ``(N, C)`` log-probabilities; Target: ``(N,)`` int64 class indices in [0, C) (or
+          ``ignore_index``); Output: scalar (``"none"``: ``(N,)``).
+        - Replicated: input ``(R, N, C)``, target ``(R, N)``, output ``(R,)`` (``"none"``: ``(R, N)``).
+    """
+
+    def __init__(self, weight: torch.Tensor | None = None, *, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__(weight, ignore_index, reduction)
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if target.dtype != torch.long:
+            raise TypeError(f"{self._get_name()}: target must hold int64 (torch.long) class indices, got "
+                            f"{target.dtype}")
+        self._check_index_shape(input, target)
+        w = self._checked_weight(input)
+        ignored = target == self.ignore_index
+        index = target.masked_fill(ignored, 0).unsqueeze(-1)  # class 0 stands in; those rows are zeroed
+        try:
+            picked = input.gather(-1, index).squeeze(-1)
+        except (RuntimeError, IndexError):
+            raise self._bad_targets(target, input.shape[-1]) from None
+        target_w = torch.ones_like(picked) if w is None else w[index.squeeze(-1)]
+        target_w = target_w.masked_fill(ignored, 0.0)
+        picked = (picked if w is None else picked * target_w).masked_fill(ignored, 0.0)
+        if self.reduction == "none":
+            denom, loss = 1.0, -picked
+        else:
+            dims = self._reduce_dims(picked)
+            denom = target_w.sum(dims) if self.reduction == "mean" else 1.0
+            loss = -picked.sum(dims) / denom
+        self._input, self._index, self._target_w, self._denom = input, index, target_w, denom
+        return loss
+
+    def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
+        x = self._saved("_input")
+        # torch's kernel: -(1 / D) times the target's weight (without weights: -(1 / D) itself)
+        step = 1.0 / self._denom
+        if isinstance(step, torch.Tensor) and step.dim() > 0:
+            step = step.unsqueeze(-1)  # one D per replica
+        src = (self._target_w * -step).masked_fill_(self._target_w == 0, 0.0)  # 0, not nan, where D = 0
+        grad = torch.zeros_like(x).scatter_(-1, self._index, src.unsqueeze(-1))
+        return self._chain(grad, grad_output, per_row=True)
 
 
 class BCEWithLogitsLoss(_Loss):

@@ -111,6 +111,10 @@ LAYER_CASES = [
     LayerCase("BatchNorm1d-untracked-eval", lambda nn: nn.BatchNorm1d(4, track_running_stats=False), (6, 4),
               train=False),
     LayerCase("BatchNorm1d-cumulative", lambda nn: nn.BatchNorm1d(4, momentum=None, eps=1e-3), (6, 4)),
+    LayerCase("Softmax", lambda nn: nn.Softmax(dim=-1), (5, 4), scale=2.0),
+    LayerCase("Softmax-dim0", lambda nn: nn.Softmax(dim=0), (5, 4), scale=2.0),
+    LayerCase("LogSoftmax", lambda nn: nn.LogSoftmax(dim=1), (5, 4), scale=2.0),
+    LayerCase("LogSoftmax-3d-dim1", lambda nn: nn.LogSoftmax(dim=1), (2, 3, 4), scale=2.0),
     LayerCase("LayerNorm", lambda nn: nn.LayerNorm(4), (6, 4), scale=2.0),
     LayerCase("LayerNorm-3d", lambda nn: nn.LayerNorm(4), (2, 3, 4), scale=2.0),
     LayerCase("LayerNorm-shape-2d", lambda nn: nn.LayerNorm((3, 4), eps=1e-3), (2, 3, 4), scale=2.0),
@@ -143,6 +147,11 @@ LOSS_CASES = [
     LossCase("CE-probs-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum"), (6, 4), _probabilities, scale=2.0),
     LossCase("CE-probs-weight-smoothing", lambda nn: nn.CrossEntropyLoss(
         weight=_class_weight(), label_smoothing=0.15), (6, 4), _probabilities, scale=2.0),
+    LossCase("NLL", lambda nn: nn.NLLLoss(), (6, 4), _classes, scale=2.0),
+    LossCase("NLL-sum", lambda nn: nn.NLLLoss(reduction="sum"), (6, 4), _classes, scale=2.0),
+    LossCase("NLL-weight", lambda nn: nn.NLLLoss(weight=_class_weight()), (6, 4), _classes, scale=2.0),
+    LossCase("NLL-weight-sum", lambda nn: nn.NLLLoss(weight=_class_weight(), reduction="sum"), (6, 4), _classes,
+             scale=2.0),
     LossCase("BCEWithLogits", lambda nn: nn.BCEWithLogitsLoss(), (5, 4), _binary, scale=3.0),
     LossCase("BCEWithLogits-sum", lambda nn: nn.BCEWithLogitsLoss(reduction="sum"), (5, 4), _binary, scale=3.0),
     LossCase("BCEWithLogits-weight", lambda nn: nn.BCEWithLogitsLoss(weight=_class_weight()), (5, 4), _binary,
@@ -162,6 +171,9 @@ LOSS_CASES = [
         weight=_class_weight(), reduction="none", label_smoothing=0.2), (6, 4), _classes, scale=2.0),
     LossCase("CE-probs-weight-none", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), reduction="none"),
              (6, 4), _probabilities, scale=2.0),
+    LossCase("NLL-none", lambda nn: nn.NLLLoss(reduction="none"), (6, 4), _classes, scale=2.0),
+    LossCase("NLL-weight-none", lambda nn: nn.NLLLoss(weight=_class_weight(), reduction="none"), (6, 4), _classes,
+             scale=2.0),
     # ignore_index: rows whose target is ignored count nowhere
     LossCase("CE-ignore", lambda nn: nn.CrossEntropyLoss(), (6, 4), _classes_some_ignored, scale=2.0),
     LossCase("CE-ignore-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum"), (6, 4), _classes_some_ignored,
@@ -176,6 +188,12 @@ LOSS_CASES = [
              scale=2.0),
     LossCase("CE-ignore_index-1-weight", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), ignore_index=1),
              (6, 4), _classes_often_1, scale=2.0),
+    LossCase("NLL-ignore", lambda nn: nn.NLLLoss(), (6, 4), _classes_some_ignored, scale=2.0),
+    LossCase("NLL-ignore-weight-none", lambda nn: nn.NLLLoss(weight=_class_weight(), reduction="none"), (6, 4),
+             _classes_some_ignored, scale=2.0),
+    LossCase("NLL-ignore_index-1-weight-sum", lambda nn: nn.NLLLoss(weight=_class_weight(), ignore_index=1,
+                                                                      reduction="sum"), (6, 4), _classes_often_1,
+             scale=2.0),
 ]
 
 

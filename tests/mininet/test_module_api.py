@@ -185,6 +185,28 @@ def test_cross_entropy_target_errors():
         mininet.CrossEntropyLoss(ignore_index=0)(x, torch.softmax(x, -1))
 
 
+def test_nll_target_errors():
+    crit, x = mininet.NLLLoss(), torch.randn(4, 3)
+    with pytest.raises(TypeError, match=r"int64 \(torch.long\) class indices, got torch.float32"):
+        crit(x, torch.tensor([0.0, 1.0, 2.0, 0.0]))
+    with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min 0, max 3\)"):
+        crit(x, torch.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"target shape \(5,\) does not match input shape \(4, 3\)"):
+        crit(x, torch.tensor([0, 1, 2, 0, 1]))
+    with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
+        mininet.NLLLoss(weight=torch.ones(2))(x, torch.tensor([0, 1, 1, 0]))
+
+
+def test_softmax_without_dim_warns_and_picks_torchs_dimension():
+    x = torch.randn(2, 3, 4)
+    for name in ("Softmax", "LogSoftmax"):
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            ours = getattr(mininet, name)()(x)
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            ref = getattr(torch.nn, name)()(x)
+        assert torch.equal(ours, ref)  # dim 0 for 3-D input, as torch's legacy rule
+
+
 @pytest.mark.parametrize("make, target", [
     (lambda: mininet.MSELoss(reduction="none"), lambda x: torch.zeros_like(x)),
     (lambda: mininet.CrossEntropyLoss(reduction="none"), lambda x: torch.tensor([0, 1, 2, 0])),

@@ -70,7 +70,7 @@ def test_loss_matches_torch(case, dtype):
     loss_ref = ref(x_ref, target)
     loss = crit(x, target)
     assert loss.shape == loss_ref.shape and loss.dtype == dtype
-    unreduced = x.shape[:-1] if case.id.startswith("CE") else x.shape
+    unreduced = x.shape[:-1] if case.id.startswith(("CE", "NLL")) else x.shape
     assert loss.shape == (() if crit.reduction != "none" else unreduced)
     assert_close(loss, loss_ref.detach(), **tol)
 
@@ -79,7 +79,7 @@ def test_loss_matches_torch(case, dtype):
     assert_close(crit.backward(seed), x_ref.grad, **tol)
 
 
-@pytest.mark.parametrize("case", loss_params([c for c in LOSS_CASES if c.id in ("MSE", "CE", "CE-weight", "BCEWithLogits")]))
+@pytest.mark.parametrize("case", loss_params([c for c in LOSS_CASES if c.id in ("MSE", "CE", "CE-weight", "NLL-weight", "BCEWithLogits")]))
 def test_loss_backward_scales_by_grad_output(case):
     torch.manual_seed(0)
     ref, crit = build_pair(case, torch.float64)
@@ -92,18 +92,24 @@ def test_loss_backward_scales_by_grad_output(case):
     assert_close(crit.backward(-2.5), x_ref.grad, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64)},
-    {"label_smoothing": 0.2},
-    {"weight": torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64), "label_smoothing": 0.2},
-], ids=["mean", "sum", "none", "weight", "smoothing", "weight-smoothing"])
-def test_cross_entropy_with_every_row_ignored_matches_torch(kwargs):
+_IGNORED_KWARGS = {
+    "mean": {}, "sum": {"reduction": "sum"}, "none": {"reduction": "none"},
+    "weight": {"weight": torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64)},
+    "smoothing": {"label_smoothing": 0.2},
+    "weight-smoothing": {"weight": torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64), "label_smoothing": 0.2},
+}
+
+
+@pytest.mark.parametrize("loss, kwargs", [
+    pytest.param(loss, kwargs, id=f"{loss}-{name}") for loss in ("CrossEntropyLoss", "NLLLoss")
+    for name, kwargs in _IGNORED_KWARGS.items() if loss == "CrossEntropyLoss" or "label_smoothing" not in kwargs])
+def test_every_row_ignored_matches_torch(loss, kwargs):
     # torch: the mean divides 0 by 0 (nan), the sum is 0; either way the gradient is 0
     x = torch.randn(4, 3, dtype=torch.float64)
     target = torch.full((4,), -100)
     x_ref = x.clone().requires_grad_()
-    loss_ref = torch.nn.CrossEntropyLoss(**kwargs)(x_ref, target)
-    crit = mininet.CrossEntropyLoss(**kwargs)
+    loss_ref = getattr(torch.nn, loss)(**kwargs)(x_ref, target)
+    crit = getattr(mininet, loss)(**kwargs)
     loss = crit(x, target)
     assert_close(loss, loss_ref.detach(), equal_nan=True)
     seed = loss_seed(crit, loss)
