@@ -174,7 +174,8 @@ class HuberLoss(_Loss):
 def _log_softmax(x: torch.Tensor) -> torch.Tensor:
     """log softmax over the last (class) dimension. For batches of batches (replicas) the classes are
     reduced as an outer dimension of a transposed view: torch's kernel is several times faster there
-    than over a tiny innermost dimension, and the values are the same."""
+    than over a tiny innermost dimension (16 vs 35 us for 20 x 100 x 2). The two kernels vectorise
+    differently, so a few values differ from ``torch.log_softmax(x, -1)`` in the last bit."""
     if x.dim() < 3:
         return torch.log_softmax(x, dim=-1)
     return torch.log_softmax(x.transpose(-1, -2), dim=-2).transpose(-1, -2)

@@ -1,8 +1,9 @@
 """CrossEntropyLoss is LogSoftmax followed by NLLLoss, in mininet as in torch: same loss, same gradient.
 
 The two-step form is the textbook decomposition; these tests pin that mininet's two hand-written
-backwards compose to exactly the fused one (float32 bits, single and replicated), and that the same
-holds for torch's autograd.
+backwards compose to exactly the fused one (float32 bits), and that the same holds for torch's autograd.
+Replicated, the fused loss takes a faster log-softmax kernel (over a transposed view) whose values can
+differ in the last bit, so there the two forms agree to rounding.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ def _inputs(shape, classes, seed=0):
 
 
 @pytest.mark.parametrize("classes", [2, 5])
-@pytest.mark.parametrize("replicas", [None, 4], ids=["single", "replicated"])
-def test_mininet_two_steps_equal_the_fused_loss_bit_for_bit(classes, replicas):
+@pytest.mark.parametrize("replicas", [None, 20], ids=["single", "replicated"])
+def test_mininet_two_steps_equal_the_fused_loss(classes, replicas):
     shape = (100,) if replicas is None else (replicas, 100)
     x, target = _inputs(shape, classes)
     fused, log_softmax, nll = mininet.CrossEntropyLoss(), mininet.LogSoftmax(dim=-1), mininet.NLLLoss()
@@ -32,7 +33,10 @@ def test_mininet_two_steps_equal_the_fused_loss_bit_for_bit(classes, replicas):
     grad_fused = fused.backward()
     loss_two = nll(log_softmax(x), target)
     grad_two = log_softmax.backward(nll.backward())
-    assert torch.equal(grad_two, grad_fused)
+    if replicas is None:
+        assert torch.equal(grad_two, grad_fused)
+    else:
+        torch.testing.assert_close(grad_two, grad_fused)
     # the loss sums its rows in another order (the fused one runs torch's nll_loss kernel): float32-close
     torch.testing.assert_close(loss_two, loss_fused)
 
