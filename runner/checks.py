@@ -7,6 +7,7 @@ They run before any data is drawn or any model is built, and find every mismatch
   count for the first), a ``num_features`` or ``normalized_shape`` must be the width it normalises,
   and the last width must be what the loss expects: one output per class (class-index losses) or the
   width of the one-hot targets (``mse``, ``l1``, ...); a class-weight list needs one weight per class;
+* the loss's input: ``nll`` needs a model that ends with a ``log_softmax`` over the classes;
 * inits: a bias cannot use an init that needs a weight matrix's fans;
 * the device: ``cuda`` needs a GPU that this torch can see.
 
@@ -51,6 +52,7 @@ def check_parts(data: Any, model: Any, loss: Any, base_dir: Path = Path(".")) ->
         shape = None
     if model is not None:
         findings += check_widths(data, model, loss, *(shape or (None, None)))
+        findings += check_loss_input(model, loss)
     return findings
 
 
@@ -116,6 +118,23 @@ def check_widths(data: Any, model: Any, loss: Any, n_features: int | None,
         findings.append((("loss", "weight"), f"has {len(weight)} class weights, but the data "
                                              f"({data.type}) has {n_classes} classes"))
     return findings
+
+
+def check_loss_input(model: Any, loss: Any) -> list[Finding]:
+    """``nll`` takes log-probabilities, which only a final ``log_softmax`` over the classes makes: a model
+    that ends in logits would train on an unbounded loss."""
+    if loss is None or loss.type != "nll" or not model.layers:
+        return []
+    last = model.layers[-1]
+    if last.type != "log_softmax":
+        return [(("loss", "type"), f"'nll' takes log-probabilities, but the model ends with a {last.type} layer: "
+                                   "add a last layer { type = \"log_softmax\" }, or use 'cross_entropy', which "
+                                   "takes the logits")]
+    if last.dim not in (-1, 1):
+        return [(("model", "layers", len(model.layers) - 1, "dim"),
+                 f"is {last.dim}, the batch dimension: before 'nll' the log_softmax must run over the classes "
+                 "(dim = -1)")]
+    return []
 
 
 def check_inits(model: Any) -> list[Finding]:

@@ -30,6 +30,11 @@ def _cross_entropy(s, out, target):
                            label_smoothing=s.label_smoothing)
 
 
+@builder("shared", "metric", "nll")
+def _nll(s, out, target):
+    return F.nll_loss(out, target, weight=_class_weight(s, out), reduction="none")
+
+
 @builder("shared", "metric", "mse")
 def _mse(s, out, target):
     return F.mse_loss(out, target, reduction="none").mean(-2)

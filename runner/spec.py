@@ -216,6 +216,23 @@ class LayerNormSpec(Strict):
     bias: bool = True
 
 
+@spec_component("layer")
+class SoftmaxSpec(Strict):
+    """Softmax along ``dim`` of the (batch, features) input; by default the last, the features."""
+
+    type: Literal["softmax"] = "softmax"
+    dim: Annotated[int, Field(ge=-2, le=1)] = -1
+
+
+@spec_component("layer")
+class LogSoftmaxSpec(Strict):
+    """LogSoftmax along ``dim`` of the (batch, features) input; by default the last, the features. The
+    layer before an ``nll`` loss."""
+
+    type: Literal["log_softmax"] = "log_softmax"
+    dim: Annotated[int, Field(ge=-2, le=1)] = -1
+
+
 # --------------------------------------------------------------------------- losses
 @spec_component("loss")
 class MSESpec(Strict):
@@ -249,6 +266,16 @@ class CrossEntropySpec(Strict):
     type: Literal["cross_entropy"] = "cross_entropy"
     weight: list[NonNegFloat] | None = Field(None, description="one weight per class")
     label_smoothing: Annotated[float, Field(ge=0, le=1)] = 0.0
+    reduction: Literal["mean", "sum"] = "mean"
+
+
+@spec_component("loss")
+class NLLSpec(Strict):
+    """Negative log likelihood of log-probabilities against class indices (after a log_softmax layer,
+    it is cross_entropy in two steps)."""
+
+    type: Literal["nll"] = "nll"
+    weight: list[NonNegFloat] | None = Field(None, description="one weight per class")
     reduction: Literal["mean", "sum"] = "mean"
 
 

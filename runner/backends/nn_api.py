@@ -118,6 +118,16 @@ def layer_norm(api: Api, s, dtype, device):
                             dtype=dtype, device=device)
 
 
+@_shared("layer", "softmax")
+def softmax(api: Api, s, dtype, device):
+    return api.nn.Softmax(dim=s.dim)
+
+
+@_shared("layer", "log_softmax")
+def log_softmax(api: Api, s, dtype, device):
+    return api.nn.LogSoftmax(dim=s.dim)
+
+
 # --------------------------------------------------------------------------- losses
 @_shared("loss", "mse")
 def mse(api: Api, s, dtype, device):
@@ -134,10 +144,19 @@ def huber(api: Api, s, dtype, device):
     return api.nn.HuberLoss(delta=s.delta, reduction=s.reduction)
 
 
+def _class_weight(s, dtype, device) -> torch.Tensor | None:
+    return None if s.weight is None else torch.tensor(s.weight, dtype=dtype, device=device)
+
+
 @_shared("loss", "cross_entropy")
 def cross_entropy(api: Api, s, dtype, device):
-    weight = None if s.weight is None else torch.tensor(s.weight, dtype=dtype, device=device)
-    return api.nn.CrossEntropyLoss(weight=weight, label_smoothing=s.label_smoothing, reduction=s.reduction)
+    return api.nn.CrossEntropyLoss(weight=_class_weight(s, dtype, device), label_smoothing=s.label_smoothing,
+                                   reduction=s.reduction)
+
+
+@_shared("loss", "nll")
+def nll(api: Api, s, dtype, device):
+    return api.nn.NLLLoss(weight=_class_weight(s, dtype, device), reduction=s.reduction)
 
 
 @_shared("loss", "bce_with_logits")

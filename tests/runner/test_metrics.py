@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from runner.metrics import epoch_metrics, loss_targets
-from runner.spec import BCEWithLogitsSpec, CrossEntropySpec, HuberSpec, L1Spec, MSESpec
+from runner.spec import BCEWithLogitsSpec, CrossEntropySpec, HuberSpec, L1Spec, MSESpec, NLLSpec
 
 R, N_TRAIN, N_TEST, C = 3, 40, 25, 4
 
@@ -15,6 +15,8 @@ CASES = [
     (CrossEntropySpec(), nn.CrossEntropyLoss()),
     (CrossEntropySpec(weight=[1.0, 2.0, 0.5, 3.0], label_smoothing=0.1),
      nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64), label_smoothing=0.1)),
+    (NLLSpec(), nn.NLLLoss()),
+    (NLLSpec(weight=[1.0, 2.0, 0.5, 3.0]), nn.NLLLoss(weight=torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64))),
     (MSESpec(), nn.MSELoss()),
     (L1Spec(), nn.L1Loss()),
     (HuberSpec(delta=0.5), nn.HuberLoss(delta=0.5)),
