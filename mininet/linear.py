@@ -86,16 +86,19 @@ class Linear(Module):
         if w.dim() == 2:
             g2 = grad_output if grad_output.dim() == 2 else grad_output.reshape(-1, self.out_features)
             x2 = x if x.dim() == 2 else x.reshape(-1, self.in_features)
-            # g^T @ x, the operand order autograd's addmm backward uses (same bits).
-            self.weight.accumulate(torch.mm(g2.t(), x2))
-            if self.bias is not None:
+            # g^T @ x, the operand order autograd's addmm backward uses (same bits). A frozen
+            # parameter (requires_grad False) gets no gradient, and none is computed for it.
+            if self.weight.requires_grad:
+                self.weight.accumulate(torch.mm(g2.t(), x2))
+            if self.bias is not None and self.bias.requires_grad:
                 self.bias.accumulate(g2.sum(0))
             if not input_grad:
                 return None
             grad_input = torch.mm(g2, w)
             return grad_input if x.dim() == 2 else grad_input.view(x.shape)
-        self.weight.accumulate(torch.bmm(grad_output.transpose(-1, -2), x))
-        if self.bias is not None:
+        if self.weight.requires_grad:
+            self.weight.accumulate(torch.bmm(grad_output.transpose(-1, -2), x))
+        if self.bias is not None and self.bias.requires_grad:
             self.bias.accumulate(grad_output.sum(-2))
         return torch.bmm(grad_output, w) if input_grad else None
 

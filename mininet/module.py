@@ -315,6 +315,13 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter, here and in every submodule, as torch's
+        ``requires_grad_``: a frozen parameter gets no gradient in backward and no optimizer update."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient (to ``None`` by default, as torch does)."""
         zero_grads(self.parameters(), set_to_none)

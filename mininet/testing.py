@@ -30,7 +30,8 @@ def gradcheck(module: Module, input: torch.Tensor, target: torch.Tensor | None =
     The scalar differentiated is J = sum(y * G), y = ``module(input)`` (``module(input, target)`` for a
     loss) and G = ``grad_output``: random (fixed by ``seed``) when not given, or nothing for a scalar y
     (the seed 1, as ``loss.backward()``). So ``module.backward(G)`` must return dJ/d input and accumulate
-    dJ/d p into each parameter's ``.grad``; each is compared, element by element, with
+    dJ/d p into each trainable parameter's ``.grad`` (a frozen one, ``requires_grad`` False, must get
+    none); each is compared, element by element, with
     (J(v + eps) - J(v - eps)) / (2 eps), as ``torch.isclose(analytic, numerical, rtol, atol)``.
 
     Every forward runs from the same random state (``seed``), so a Dropout mask is the same in each;
@@ -69,14 +70,16 @@ def gradcheck(module: Module, input: torch.Tensor, target: torch.Tensor | None =
         for _, p in params:
             p.grad = None
         analytic = {"input": module.backward(g)}
-        analytic.update({name: p.grad for name, p in params})
+        analytic.update({name: p.grad for name, p in params if p.requires_grad})
+        leaked = [name for name, p in params if not p.requires_grad and p.grad is not None]
 
         def objective() -> float:
             out = forward()
             return float(out.sum() if g is None else (out * g).sum())
 
         numerical = {"input": _central_differences(objective, x, eps)}
-        numerical.update({name: _central_differences(objective, p.data, eps) for name, p in params})
+        numerical.update({name: _central_differences(objective, p.data, eps) for name, p in params
+                          if p.requires_grad})
     finally:
         for name, p in params:
             p.grad = saved_grads[name]
@@ -84,6 +87,11 @@ def gradcheck(module: Module, input: torch.Tensor, target: torch.Tensor | None =
             buffer.copy_(value)
         module.free_saved()
 
+    if leaked:
+        if raise_exception:
+            raise AssertionError(f"gradcheck of {module._get_name()}: frozen parameter {leaked[0]} "
+                                 "(requires_grad=False) received a gradient")
+        return False
     for name, expected in numerical.items():
         problem = _mismatch(f"d/d {name}", analytic[name], expected, atol, rtol)
         if problem is not None:

@@ -90,3 +90,23 @@ def test_grad_output_is_the_seed_of_backward():
     assert gradcheck(crit, f64(4, 2), f64(4, 2), grad_output=f64(4, 2))
     with pytest.raises(ValueError, match="loss's shape"):
         gradcheck(crit, f64(4, 2), f64(4, 2), grad_output=f64(4))
+
+
+class LinearWritingFrozenGrad(mininet.Linear):
+    def backward(self, grad_output, input_grad=True):
+        grad_input = super().backward(grad_output, input_grad)
+        self.weight.grad = grad_output.t() @ self._input  # written past accumulate: ignores the freeze
+        return grad_input
+
+
+def test_frozen_parameters_are_not_checked_but_must_get_no_gradient():
+    torch.manual_seed(0)
+    layer = mininet.Linear(3, 2).double()
+    layer.weight.requires_grad_(False)
+    assert gradcheck(layer, f64(4, 3))  # the input and the bias
+    assert layer.weight.grad is None
+    leaky = LinearWritingFrozenGrad(3, 2).double()
+    leaky.weight.requires_grad_(False)
+    with pytest.raises(AssertionError, match=r"frozen parameter weight \(requires_grad=False\) received a gradient"):
+        gradcheck(leaky, f64(4, 3))
+    assert gradcheck(leaky, f64(4, 3), raise_exception=False) is False
