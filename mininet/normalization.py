@@ -228,7 +228,8 @@ class LayerNorm(Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = len(self.normalized_shape)
         r = 0 if self.replicas is None else 1
-        if x.dim() < k + r or tuple(x.shape[x.dim() - k:]) != self.normalized_shape or (r and x.shape[0] != self.replicas):
+        trailing = tuple(x.shape[x.dim() - k:]) if x.dim() >= k + r else None
+        if trailing != self.normalized_shape or (r and x.shape[0] != self.replicas):
             lead = f"{self.replicas}, *" if r else "*"
             raise ValueError(f"{self._get_name()}({self.normalized_shape}): expected input of shape "
                              f"({lead}, {', '.join(map(str, self.normalized_shape))}), got {tuple(x.shape)}")
