@@ -118,7 +118,7 @@ def test_repr_reads_like_torch():
             nn.SiLU(inplace=True), nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.Identity(),
             nn.BatchNorm1d(8, momentum=None, affine=False, track_running_stats=False),
             nn.LayerNorm(8), nn.LayerNorm((8,), eps=1e-3, bias=False), nn.LayerNorm(8, elementwise_affine=False),
-            nn.Linear(8, 2, bias=False))
+            nn.Softmax(dim=1), nn.LogSoftmax(dim=-1), nn.Linear(8, 2, bias=False))
 
     assert repr(model(mininet)) == repr(model(torch.nn))
 
@@ -235,3 +235,19 @@ def test_inplace_leaky_relu_with_negative_slope_refuses_backward():
     act(torch.randn(3, 4))
     with pytest.raises(RuntimeError, match="negative slope"):
         act.backward(torch.ones(3, 4))
+
+
+@pytest.mark.parametrize("build", [
+    lambda nn: nn.BatchNorm1d(4), lambda nn: nn.BatchNorm1d(4, affine=False), lambda nn: nn.LayerNorm(4),
+    lambda nn: nn.LayerNorm(4, bias=False),
+], ids=["BatchNorm1d", "BatchNorm1d-noaffine", "LayerNorm", "LayerNorm-nobias"])
+def test_reset_parameters_restores_torchs_initial_state(build):
+    ref, ours = build(torch.nn), build(mininet)
+    with torch.no_grad():
+        for t in ref.state_dict().values():
+            t.fill_(3)
+    ours.load_state_dict(ref.state_dict())
+    ref.reset_parameters()
+    ours.reset_parameters()
+    for key, value in ref.state_dict().items():
+        assert torch.equal(ours.state_dict()[key], value), key

@@ -13,6 +13,7 @@ import copy
 import pytest
 import torch
 
+import mininet
 from mininet import Parameter
 from mininet.optim import SGD, Adagrad, Adam, AdamW, RMSprop
 
@@ -278,3 +279,18 @@ def test_defaults_are_torchs():
         for key, value in mn_group.items():
             if key != "params":
                 assert t_group[key] == value, f"{name}.{key}: {value} != torch's {t_group[key]}"
+
+
+def test_parameter_lists_are_checked_as_torch_does():
+    a, b = mininet.Linear(2, 2).parameters(), mininet.Linear(2, 2)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="SGD can only optimize mininet Parameters, got Tensor"):
+        SGD([torch.zeros(2)], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        SGD([{"params": list(b.parameters())}, {"params": [b.weight]}], lr=0.1)
+    opt = Adam([{"params": list(a)}, {"params": b.weight, "lr": 0.5}], lr=0.1)
+    assert [len(g["params"]) for g in opt.param_groups] == [2, 1]
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    text = repr(opt)
+    assert text.startswith("Adam (\nParameter Group 0\n") and "    lr: 0.5" in text and text.endswith(")")
