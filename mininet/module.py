@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import torch
 
 from . import hooks as _hooks_impl
 from .hooks import RemovableHandle
 from .parameter import Parameter, zero_grads
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` did not match, as torch's named tuple of the same fields."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
 _REGISTRIES = frozenset({"_parameters", "_buffers", "_non_persistent", "_modules", "_chain"})
@@ -264,35 +276,36 @@ class Module:
             if child is not None:
                 child._save_to_state_dict(out, f"{prefix}{name}.")
 
-    def load_state_dict(self, state_dict: Mapping[str, torch.Tensor], strict: bool = True) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, torch.Tensor], strict: bool = True) -> IncompatibleKeys:
         """Copy tensors into this module's parameters and buffers (in place, keeping dtype and device).
 
-        Raises ``KeyError`` for missing or unexpected keys when ``strict`` and ``ValueError`` for a
-        shape mismatch, naming every offending key at once.
+        As torch: with ``strict``, missing and unexpected keys are errors; a shape mismatch always is;
+        every problem is named in one ``RuntimeError`` and nothing is copied then. Returns the
+        ``(missing_keys, unexpected_keys)`` named tuple.
         """
         own = self._state_slots()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
-        if strict and (missing or unexpected):
-            if missing:
-                problems.append(f"missing keys: {', '.join(missing)}")
-            if unexpected:
-                problems.append(f"unexpected keys: {', '.join(unexpected)}")
-            raise KeyError(f"error loading state_dict into {self._get_name()}: " + "; ".join(problems))
+        if strict and unexpected:
+            problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if strict and missing:
+            problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         for key, (module, name, is_param) in own.items():
             if key not in state_dict:
                 continue
             src = state_dict[key]
             current = module._parameters[name].data if is_param else module._buffers[name]
             if tuple(src.shape) != tuple(current.shape):
-                problems.append(f"{key}: expected shape {tuple(current.shape)}, got {tuple(src.shape)}")
+                problems.append(f"size mismatch for {key}: copying a param with shape {tuple(src.shape)} from "
+                                f"checkpoint, the shape in current model is {tuple(current.shape)}.")
         if problems:
-            raise ValueError(f"error loading state_dict into {self._get_name()}: " + "; ".join(problems))
+            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(problems))
         for key, (module, name, is_param) in own.items():
             if key in state_dict:
                 target = module._parameters[name].data if is_param else module._buffers[name]
                 target.copy_(state_dict[key].detach())
+        return IncompatibleKeys(missing, unexpected)
 
     def _state_slots(self) -> dict[str, tuple[Module, str, bool]]:
         slots: dict[str, tuple[Module, str, bool]] = {}

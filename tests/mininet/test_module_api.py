@@ -251,3 +251,27 @@ def test_reset_parameters_restores_torchs_initial_state(build):
     ours.reset_parameters()
     for key, value in ref.state_dict().items():
         assert torch.equal(ours.state_dict()[key], value), key
+
+
+def test_load_state_dict_reports_and_returns_like_torch():
+    torch.manual_seed(0)
+    ref, ours = torch.nn.Linear(2, 3), mininet.Linear(2, 3)
+    full = ref.state_dict()
+    assert repr(ours.load_state_dict(full)) == repr(ref.load_state_dict(full)) == "<All keys matched successfully>"
+    partial = {"weight": torch.ones(3, 2), "extra": torch.zeros(1)}
+    got, expected = ours.load_state_dict(partial, strict=False), ref.load_state_dict(partial, strict=False)
+    assert (got.missing_keys, got.unexpected_keys) == (expected.missing_keys, expected.unexpected_keys)
+    assert got == (["bias"], ["extra"]) and torch.equal(ours.weight.data, torch.ones(3, 2))
+    before = ours.state_dict()["weight"].clone()
+    bad = {"weight": torch.zeros(2, 2), "extra": torch.zeros(1)}
+    for module in (ours, ref):
+        with pytest.raises(RuntimeError) as info:
+            module.load_state_dict(bad)
+        message = str(info.value)
+        assert message.startswith("Error(s) in loading state_dict for Linear:")
+        for part in ('Unexpected key(s) in state_dict: "extra"', 'Missing key(s) in state_dict: "bias"',
+                     "size mismatch for weight"):
+            assert part in message, (type(module), part)
+    assert torch.equal(ours.weight.data, before)  # nothing copied when anything is wrong
+    with pytest.raises(RuntimeError, match=r"size mismatch for weight.*\(2, 2\).*\(3, 2\)"):
+        ours.load_state_dict({"weight": torch.zeros(2, 2)}, strict=False)  # shapes are checked even so
