@@ -275,3 +275,37 @@ def test_load_state_dict_reports_and_returns_like_torch():
     assert torch.equal(ours.weight.data, before)  # nothing copied when anything is wrong
     with pytest.raises(RuntimeError, match=r"size mismatch for weight.*\(2, 2\).*\(3, 2\)"):
         ours.load_state_dict({"weight": torch.zeros(2, 2)}, strict=False)  # shapes are checked even so
+
+
+def test_registration_rules_match_torch():
+    for nn in (torch.nn, mininet):
+        m = nn.Linear(2, 3)
+        with pytest.raises(TypeError):
+            m.weight = torch.zeros(3, 2)  # a parameter slot takes a Parameter or None
+        m.bias = None
+        assert "bias" not in m.state_dict()
+        m.register_buffer("scratch", torch.zeros(1), persistent=False)
+        m.register_buffer("count", torch.zeros(1))
+        with pytest.raises(TypeError):
+            m.count = "three"
+        m.add_module("head", None)
+        assert list(m.state_dict()) == ["weight", "count"], nn.__name__
+        assert [name for name, _ in m.named_buffers()] == ["scratch", "count"], nn.__name__
+        assert m.float().weight.dtype == torch.float32 and m.count.dtype == torch.float32
+
+
+def test_a_module_without_forward_or_backward_says_so():
+    with pytest.raises(NotImplementedError, match="Module has no forward"):
+        mininet.Module()(torch.zeros(1))
+    with pytest.raises(NotImplementedError, match="Module has no backward"):
+        mininet.Module().backward(torch.zeros(1))
+
+
+def test_replicate_once_and_show_it():
+    model = mininet.Sequential(mininet.Linear(2, 3), mininet.ReLU()).replicate(4)
+    assert "Linear(in_features=2, out_features=3, bias=True, replicas=4)" in repr(model)
+    assert "ReLU(replicas=4)" in repr(model)
+    with pytest.raises(RuntimeError, match="already replicated \\(4 replicas\\)"):
+        model.replicate(2)
+    with pytest.raises(ValueError, match="needs n >= 1, got 0"):
+        mininet.Linear(2, 3).replicate(0)
