@@ -7,19 +7,22 @@
 from . import init, optim, testing
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import Sequential
+from .conv import Conv2d
 from .dropout import Dropout
+from .flatten import Flatten
 from .linear import Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
+from .pooling import MaxPool2d
 from .replicas import stack_state_dicts, unstack_state_dict
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Module", "Parameter", "Sequential",
-    "Linear", "Identity",
+    "Linear", "Identity", "Conv2d", "MaxPool2d", "Flatten",
     "ReLU", "Tanh", "LeakyReLU", "Sigmoid", "ELU", "GELU", "Softplus", "SiLU", "Softmax", "LogSoftmax",
     "Dropout", "BatchNorm1d", "LayerNorm",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",

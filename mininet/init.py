@@ -128,3 +128,14 @@ def kaiming_normal_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
 def _kaiming_std(tensor: torch.Tensor, a: float, mode: str, nonlinearity: str) -> float:
     # the same float operations as torch.nn.init, so the bounds have the same bits
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+
+
+def _layer_default_(weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+    """torch.nn's own initialisation of Linear and Conv layers, with the same draws in the same order:
+    kaiming_uniform_(a=sqrt(5)) for the weight, i.e. U(+-1/sqrt(fan_in)), then U(+-1/sqrt(fan_in)) for
+    the bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

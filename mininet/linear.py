@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from . import init
@@ -50,11 +48,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """torch.nn.Linear's initialisation (the same draws in the same order)."""
-        init.kaiming_uniform_(self.weight.data, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight.data)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias.data, -bound, bound)
+        init._layer_default_(self.weight.data, None if self.bias is None else self.bias.data)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] != self.in_features:

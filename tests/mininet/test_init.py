@@ -31,6 +31,20 @@ def test_linear_default_init_is_torchs(in_features, out_features, bias):
         assert mn.bias is None and ref.bias is None
 
 
+@pytest.mark.parametrize("args, kwargs", [
+    ((3, 4, 3), {}), ((4, 6, (2, 3)), {"groups": 2, "bias": False}), ((1, 8, 5), {"stride": 2, "padding": 2}),
+], ids=["3x3", "grouped-rect-nobias", "5x5"])
+def test_conv2d_default_init_is_torchs(args, kwargs):
+    torch.manual_seed(7)
+    mn = mininet.Conv2d(*args, **kwargs)
+    mn_rng = torch.get_rng_state()
+    torch.manual_seed(7)
+    ref = torch.nn.Conv2d(*args, **kwargs)
+    assert torch.equal(torch.get_rng_state(), mn_rng)  # the same number of draws
+    for key, value in ref.state_dict().items():
+        assert torch.equal(mn.state_dict()[key], value), key
+
+
 def test_linear_init_depends_on_the_seed():
     torch.manual_seed(0)
     a = mininet.Linear(4, 3)

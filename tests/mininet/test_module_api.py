@@ -309,3 +309,34 @@ def test_replicate_once_and_show_it():
         model.replicate(2)
     with pytest.raises(ValueError, match="needs n >= 1, got 0"):
         mininet.Linear(2, 3).replicate(0)
+
+
+def test_conv_and_pool_take_an_unbatched_image_as_torch():
+    torch.manual_seed(0)
+    for build in (lambda nn: nn.Conv2d(3, 4, 3, padding=1), lambda nn: nn.MaxPool2d(2)):
+        ref, ours = build(torch.nn).double(), build(mininet).double()
+        ours.load_state_dict(ref.state_dict())
+        x = torch.randn(3, 6, 6, dtype=torch.float64)
+        x_ref = x.clone().requires_grad_()
+        y = ref(x_ref)
+        g = torch.randn(y.shape, dtype=torch.float64)
+        y.backward(g)
+        torch.testing.assert_close(ours(x), y.detach())
+        torch.testing.assert_close(ours.backward(g), x_ref.grad)
+
+
+def test_conv_arguments_and_inputs_are_checked():
+    with pytest.raises(ValueError, match=r"must be divisible by groups \(2\)"):
+        mininet.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(NotImplementedError, match="padding_mode='reflect'"):
+        mininet.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="not supported for strided convolutions"):
+        mininet.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(NotImplementedError, match="even effective kernel"):
+        mininet.Conv2d(3, 4, 2, padding="same")
+    with pytest.raises(ValueError, match=r"Conv2d\(3, 4\): expected input of shape \(N, 3, H, W\), got \(2, 5, 6, 6\)"):
+        mininet.Conv2d(3, 4, 3)(torch.randn(2, 5, 6, 6))
+    with pytest.raises(ValueError, match=r"expected input of shape \(2, N, 3, H, W\), got \(2, 3, 6, 6\)"):
+        mininet.Conv2d(3, 4, 3).replicate(2)(torch.randn(2, 3, 6, 6))
+    for padding in ("valid", "same", 1, (2, 0)):
+        assert repr(mininet.Conv2d(3, 4, 3, padding=padding)) == repr(torch.nn.Conv2d(3, 4, 3, padding=padding))

@@ -1,0 +1,149 @@
+"""2-D convolution, its backward written as matrix products over unfolded patches (im2col / col2im)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation, as torch) over a batch of C-channel images.
+
+    With X the input's patches unfolded into columns (``F.unfold``: one column of C/groups * kh * kw
+    values per output position, per group), a convolution is a matrix product:
+    Forward:  Y = W X + b   per sample and group: W is (out/groups, in/groups * kh * kw), X is
+              (in/groups * kh * kw, H_out * W_out); computed by torch's ``conv2d`` (the same bits).
+    Backward: with G = dL/dY in the same (out, H_out * W_out) layout, per sample and group:
+              dL/dW += sum over samples of G X^T,   dL/db += sum of G over samples and positions,
+              dL/dX  = fold(W^T G): each patch's gradient is added back to the pixels it was cut from
+              (``F.fold``, col2im), which sums the overlaps of the patches and leaves 0 for pixels that
+              no window covered.
+
+    Args:
+        in_channels, out_channels: C and O; both must be divisible by ``groups``.
+        kernel_size, stride, padding, dilation: ints or (height, width) pairs, as torch. ``padding``
+            may also be "valid" (none) or "same" (output as large as the input; stride 1, and an odd
+            effective kernel, so that the padding is the same on both sides).
+        groups: split the channels into this many independent convolutions.
+        bias: learn ``bias``.
+        padding_mode: "zeros" only.
+        device, dtype: where and in which dtype the parameters are created (torch's defaults).
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``; replicated: ``(R, N, C, H, W)``.
+        - Output: ``(N, O, H_out, W_out)``, H_out = floor((H + 2 p - d (k - 1) - 1) / s) + 1 (W alike).
+        - weight: ``(O, C / groups, kh, kw)``, bias: ``(O,)`` (replicated: a leading ``R``).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: str | int | tuple[int, int] = 0,
+                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: torch.device | str | None = None,
+                 dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{self._get_name()}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                             f"must be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{self._get_name()}: padding_mode={padding_mode!r}; only 'zeros' is written")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.padding_mode = padding_mode
+        self._pad = self._numeric_padding()
+        self.weight = Parameter(torch.empty((out_channels, in_channels // groups, *self.kernel_size),
+                                            device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(torch.empty(out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self._input: torch.Tensor | None = None
+        self.reset_parameters()
+
+    def _numeric_padding(self) -> tuple[int, int]:
+        if not isinstance(self.padding, str):
+            return self.padding
+        if self.padding == "valid":
+            return (0, 0)
+        if self.padding != "same":
+            raise ValueError(f"{self._get_name()}: padding must be 'valid', 'same' or a number, got {self.padding!r}")
+        if self.stride != (1, 1):
+            raise ValueError(f"{self._get_name()}: padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+        if any(t % 2 for t in total):
+            raise NotImplementedError(f"{self._get_name()}: padding='same' with an even effective kernel pads one "
+                                      "side more than the other, which is not written; give the padding as numbers")
+        return (total[0] // 2, total[1] // 2)
+
+    def reset_parameters(self) -> None:
+        """torch.nn.Conv2d's initialisation (the same draws in the same order)."""
+        init._layer_default_(self.weight.data, None if self.bias is None else self.bias.data)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.replicas
+        expected = 4 if r is None else 5
+        unbatched = r is None and x.dim() == 3
+        if x.dim() != expected and not unbatched or x.shape[-3] != self.in_channels or (r and x.shape[0] != r):
+            lead = "(N, " if r is None else f"({r}, N, "
+            raise ValueError(f"{self._get_name()}({self.in_channels}, {self.out_channels}): expected input of shape "
+                             f"{lead}{self.in_channels}, H, W), got {tuple(x.shape)}")
+        self._input = x
+        w, b = self.weight.data, None if self.bias is None else self.bias.data
+        if r is None:
+            return F.conv2d(x, w, b, self.stride, self._pad, self.dilation, self.groups)
+        # R replicas as one grouped convolution: replica k's channels are group(s) k of (N, R * C, H, W)
+        n = x.shape[1]
+        y = F.conv2d(x.transpose(0, 1).reshape(n, r * self.in_channels, *x.shape[-2:]), w.flatten(0, 1),
+                     None if b is None else b.flatten(), self.stride, self._pad, self.dilation, r * self.groups)
+        return y.view(n, r, self.out_channels, *y.shape[-2:]).transpose(0, 1).contiguous()
+
+    #: ``backward(g, input_grad=False)`` accumulates the parameter gradients only
+    can_skip_input_grad = True
+
+    def backward(self, grad_output: torch.Tensor, input_grad: bool = True) -> torch.Tensor | None:
+        x = self._input
+        if x is None:
+            raise self._missing_forward()
+        lead = x.shape[:-3]  # (N,), (R, N) or () for one unbatched image
+        images = x.reshape(-1, *x.shape[-3:])
+        g_groups, o_group = self.groups, self.out_channels // self.groups
+        cols = F.unfold(images, self.kernel_size, self.dilation, self._pad, self.stride)  # (B, C*kh*kw, L)
+        cols = cols.view(*lead, g_groups, -1, cols.shape[-1])  # (*lead, groups, C/groups*kh*kw, L)
+        g = grad_output.reshape(*lead, g_groups, o_group, -1)  # (*lead, groups, O/groups, L)
+        replicas = () if self.replicas is None else (self.replicas,)
+        w = self.weight.data.view(*replicas, g_groups, o_group, -1)  # ([R,] groups, O/groups, C/groups*kh*kw)
+        # einsum letters: r replica, n sample, g group, o output channel, k patch entry, l position
+        keep = "r" if replicas else ""
+        sample = keep + ("n" if len(lead) > len(replicas) else "")
+        if self.weight.requires_grad:
+            gw = torch.einsum(f"{sample}gol,{sample}gkl->{keep}gok", g, cols)
+            self.weight.accumulate(gw.reshape(self.weight.data.shape))
+        if self.bias is not None and self.bias.requires_grad:
+            dims = tuple(range(len(replicas), len(lead))) + (-1,)
+            self.bias.accumulate(g.sum(dims).reshape(self.bias.data.shape))
+        if not input_grad:
+            return None
+        dcols = torch.einsum(f"{keep}gok,{sample}gol->{sample}gkl", w, g)
+        grad = F.fold(dcols.reshape(images.shape[0], -1, dcols.shape[-1]), x.shape[-2:], self.kernel_size,
+                      self.dilation, self._pad, self.stride)
+        return grad.view(x.shape)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
