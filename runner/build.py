@@ -9,6 +9,7 @@ import torch
 
 from .registry import REGISTRY
 from .seeds import generator
+from .shapes import Shape, walk
 from .spec import LinearSpec, Spec
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -19,20 +20,12 @@ from .backends import torch as _torch_backend  # noqa: E402,F401
 from . import init_params as _init_params  # noqa: E402,F401
 
 
-def resolve(spec: Spec, n_features: int) -> Spec:
-    """A copy of ``spec`` with every inferable width filled in (layer ``in_features``, ``num_features``,
-    ``normalized_shape``)."""
+def resolve(spec: Spec, features: Shape) -> Spec:
+    """A copy of ``spec`` with every inferable size filled in (layer ``in_features``, ``in_channels``,
+    ``num_features``, ``normalized_shape``), from one sample's shape (``features``)."""
     spec = spec.model_copy(deep=True)
-    width = n_features
-    for layer in spec.model.layers:
-        if layer.type == "linear":
-            if layer.in_features is None:
-                layer.in_features = width
-            width = layer.out_features
-        elif layer.type == "batch_norm" and layer.num_features is None:
-            layer.num_features = width
-        elif layer.type == "layer_norm" and layer.normalized_shape is None:
-            layer.normalized_shape = width
+    for (i, name), value in walk(spec.model.layers, features, spec.data).fills.items():
+        setattr(spec.model.layers[i], name, value)
     return spec
 
 

@@ -22,9 +22,8 @@ from typing import Any
 import torch
 
 from .data import DataError, data_shape
+from .shapes import Finding, Shape, describe, walk
 from .spec import MATRIX_ONLY_INITS, ONE_HOT_LOSSES, Spec
-
-Finding = tuple[tuple, str]
 
 
 def check_spec(spec: Spec, base_dir: Path = Path(".")) -> list[Finding]:
@@ -56,8 +55,8 @@ def check_parts(data: Any, model: Any, loss: Any, base_dir: Path = Path(".")) ->
     return findings
 
 
-def check_data(data: Any, base_dir: Path) -> tuple[tuple[int, int] | None, list[Finding]]:
-    """(n_features, n_classes) of the data, or the reason it cannot be read."""
+def check_data(data: Any, base_dir: Path) -> tuple[tuple[Shape, int] | None, list[Finding]]:
+    """(one sample's shape, n_classes) of the data, or the reason it cannot be read."""
     try:
         n_features, n_classes = data_shape(data, base_dir)
     except (DataError, OSError, ValueError) as e:
@@ -70,40 +69,28 @@ def check_data(data: Any, base_dir: Path) -> tuple[tuple[int, int] | None, list[
         else:
             key = "path"
         return None, [(("data", key), message)]
-    if n_features < 1:
+    if isinstance(n_features, int) and n_features < 1:
         return None, [(("data", "label_column"), "the data has no feature columns besides the label")]
     return (n_features, n_classes), []
 
 
-def _width_source(index: int | None, data: Any, model: Any, n_features: int) -> str:
-    if index is None:
-        return f"the data ({data.type}) has {n_features} feature{'s' if n_features != 1 else ''}"
-    return f"model.layers[{index}] ({model.layers[index].type}) outputs {_out_width(model.layers[index])}"
-
-
-def _out_width(layer: Any) -> int | None:
-    return getattr(layer, "out_features", None)
-
-
-def check_widths(data: Any, model: Any, loss: Any, n_features: int | None,
+def check_widths(data: Any, model: Any, loss: Any, features: Shape | None,
                  n_classes: int | None) -> list[Finding]:
-    """Widths chain from the data through every layer to the loss (when ``loss`` is known).
+    """Sizes chain from the data through every layer to the loss (when ``loss`` is known).
 
     With the data's shape unknown (``None``: the data table did not validate) the layers are still
     checked against each other."""
-    findings: list[Finding] = []
-    width, source = n_features, None  # source: index of the layer that set the width (None: the data)
-    for i, layer in enumerate(model.layers):
-        for name in ("in_features", "num_features", "normalized_shape"):
-            given = getattr(layer, name, None)
-            if given is not None and width is not None and given != width:
-                findings.append((("model", "layers", i, name),
-                                 f"is {given}, but {_width_source(source, data, model, n_features)}"))
-        if _out_width(layer) is not None:
-            width, source = _out_width(layer), i
-    if loss is None or n_classes is None:
+    result = walk(model.layers, features, data)
+    findings = result.findings
+    if loss is None or n_classes is None or result.shape is None:
         return findings
-    if width != n_classes:
+    width, source = result.shape, result.source
+    if isinstance(width, tuple):
+        output = describe(width, source, data, model.layers)
+        findings.append((("model", "layers"), f"the model's output is images ({output}), but the loss "
+                                              f"({loss.type}) needs one value per class: end with a layer "
+                                              '{ type = "flatten" } and a linear layer'))
+    elif width != n_classes:
         need = (f"its one-hot targets have one column per class" if loss.type in ONE_HOT_LOSSES
                 else "it needs one output (logit) per class")
         what = f"the data ({data.type}) has {n_classes} classes and the loss is {loss.type}: {need}"
@@ -111,8 +98,8 @@ def check_widths(data: Any, model: Any, loss: Any, n_features: int | None,
             findings.append((("model", "layers"), f"the model outputs {width} values (no layer changes the "
                                                   f"data's width), but {what}"))
         else:
-            findings.append((("model", "layers", source, "out_features"),
-                             f"the last width is {width}, but {what}; expected {n_classes}"))
+            key = ("model", "layers", source) + (("out_features",) if model.layers[source].type == "linear" else ())
+            findings.append((key, f"the last width is {width}, but {what}; expected {n_classes}"))
     weight = getattr(loss, "weight", None)
     if weight is not None and len(weight) != n_classes:
         findings.append((("loss", "weight"), f"has {len(weight)} class weights, but the data "
