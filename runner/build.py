@@ -10,7 +10,7 @@ import torch
 from .registry import REGISTRY
 from .seeds import generator
 from .shapes import Shape, walk
-from .spec import LinearSpec, Spec
+from .spec import Conv2dSpec, LinearSpec, Spec
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -53,15 +53,16 @@ def build_scheduler(backend: str, spec: Spec, optimizer: Any) -> Any:
 def initial_state(spec: Spec, repetition: int) -> dict[str, torch.Tensor]:
     """The initial parameters of one repetition, as a CPU state_dict that both backends load.
 
-    Linear layers are filled in order, weight before bias, from the repetition's "init" stream, each
-    with its own ``init`` or the model's default; other layers keep their constructors' fixed values.
+    Linear and Conv2d layers are filled in order, weight before bias, from the repetition's "init"
+    stream, each with its own ``init`` or the model's default; other layers keep their constructors'
+    fixed values.
     """
     model = build_model("mininet", spec, device="cpu")
     g = generator(spec.seed, repetition, "init")
     for layer_spec, module in zip(spec.model.layers, model):
-        if isinstance(layer_spec, LinearSpec):
+        if isinstance(layer_spec, (LinearSpec, Conv2dSpec)):
             scheme = layer_spec.init or spec.model.init
-            fan_in = module.weight.data.shape[1]
+            fan_in = module.weight.data[0].numel()  # inputs per output: in_features, or C/groups * kh * kw
             REGISTRY.builders[("shared", "init", scheme.weight)](module.weight.data, g, fan_in)
             if module.bias is not None:
                 REGISTRY.builders[("shared", "init", scheme.bias)](module.bias.data, g, fan_in)

@@ -1,4 +1,5 @@
-"""Backend-neutral, seeded data sets: the report's disk and a few classic 2-D problems, or a CSV file.
+"""Backend-neutral, seeded data sets: the report's disk, a few classic 2-D problems, images of bars,
+or a CSV file.
 
 Each generator draws ``n_train + n_test`` points from one ``torch.Generator`` (training points
 first), in float64 on the CPU; :func:`make_dataset` normalises with the training set's mean and std
@@ -31,7 +32,13 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
-        return self.x_train.shape[-1]
+        """Values per sample: a vector's width, or channels x height x width of an image."""
+        return self.x_train[0].numel()
+
+    @property
+    def is_plane(self) -> bool:
+        """Points of the plane (2 features), where decision boundaries can be drawn."""
+        return self.x_train.dim() == 2 and self.x_train.shape[1] == 2
 
 
 class DataError(ValueError):
@@ -94,6 +101,17 @@ def blobs(spec, n: int, g: torch.Generator):
     y = torch.randint(spec.centers, (n,), generator=g)
     x = centers[y] + spec.std * torch.randn(n, spec.features, generator=g, dtype=F64)
     return x, y, spec.centers
+
+
+@builder("shared", "data", "bars")
+def bars(spec, n: int, g: torch.Generator):
+    y = torch.randint(2, (n,), generator=g)
+    where = torch.randint(spec.size, (n, 1, 1), generator=g)  # the bar's row (class 0) or column (class 1)
+    pixels = torch.arange(spec.size)
+    rows, cols = pixels.view(1, -1, 1) == where, pixels.view(1, 1, -1) == where
+    x = torch.where(y.view(-1, 1, 1) == 0, rows, cols).to(F64)
+    x = x + spec.noise * torch.randn(n, spec.size, spec.size, generator=g, dtype=F64)
+    return x.unsqueeze(1), y, 2  # one channel
 
 
 # --------------------------------------------------------------------------- CSV
@@ -206,8 +224,9 @@ def make_dataset(spec, g: torch.Generator, base_dir: Path = Path("."),
     return Dataset(xtr.to(**cast), ytr.to(device), xte.to(**cast), yte.to(device), n_classes)
 
 
-def data_shape(spec, base_dir: Path = Path(".")) -> tuple[int, int]:
-    """(n_features, n_classes) of a data spec without drawing it (reads a CSV file's rows)."""
+def data_shape(spec, base_dir: Path = Path(".")) -> tuple[int | tuple[int, int, int], int]:
+    """(one sample's shape, n_classes) of a data spec without drawing it (reads a CSV file's rows): a
+    sample's shape is its number of features, or (channels, height, width) for images."""
     if spec.type == "csv":
         *_, n_classes = load_csv(spec, base_dir, torch.Generator().manual_seed(0))
         return read_csv(base_dir / spec.path, spec).n_features, n_classes

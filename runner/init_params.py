@@ -14,7 +14,8 @@ from .registry import builder
 
 @builder("shared", "init", "torch_default")
 def torch_default(t: torch.Tensor, g: torch.Generator, fan_in: int) -> None:
-    """torch.nn.Linear's own scheme: U(+-1/sqrt(fan_in)) for weight (kaiming_uniform a=sqrt(5)) and bias."""
+    """torch.nn.Linear's and Conv2d's own scheme: U(+-1/sqrt(fan_in)) for weight (kaiming_uniform a=sqrt(5))
+    and bias."""
     if t.dim() >= 2:
         init.kaiming_uniform_(t, a=math.sqrt(5), generator=g)
     else:

@@ -100,8 +100,9 @@ def _grid(data: Dataset, steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.
 def decision_boundaries(data: Dataset, predictors: dict[str, Callable[[torch.Tensor], torch.Tensor]],
                         title: str = "", steps: int = 200) -> Any:
     """Predicted class over the plane for each backend, side by side, with the test points on top."""
-    if data.n_features != 2:
-        raise ValueError(f"decision boundaries need 2-D inputs, this data set has {data.n_features} features")
+    if not data.is_plane:
+        raise ValueError(f"decision boundaries need 2-D inputs, this data set has samples of shape "
+                         f"{tuple(data.x_train.shape[1:])}")
     mesh0, mesh1, points = _grid(data, steps)
     fig = _figure(5.2 * len(predictors), 5)
     axes = fig.subplots(1, len(predictors), squeeze=False)[0]
@@ -160,7 +161,7 @@ def plot_run(run: SavedRun, out: Path | None = None, repetition: int = 0,
         base = run.base_dir(name)
         spec = resolved(spec, base)
         data = repetition_data(spec, repetition, base)
-        if data.n_features != 2:
+        if not data.is_plane:
             continue
         predictors = {}
         for r in results:

@@ -100,6 +100,19 @@ class BlobsData(_Sized):
 
 
 @spec_component("data")
+class BarsData(_Sized):
+    """Images of one bar, horizontal (class 0) or vertical (class 1), at a random row or column, on
+    Gaussian noise: 1 channel of ``size`` x ``size`` pixels, for convolutional models."""
+
+    type: Literal["bars"] = "bars"
+    size: Annotated[int, Field(ge=2)] = 8
+    noise: NonNegFloat = 0.5
+
+    def shape(self) -> tuple[tuple[int, int, int], int]:
+        return (1, self.size, self.size), 2
+
+
+@spec_component("data")
 class CsvData(Strict):
     """A user's CSV file: numeric feature columns and one integer class-label column.
 
@@ -119,7 +132,7 @@ class CsvData(Strict):
 
 # --------------------------------------------------------------------------- model
 class InitSpec(Strict):
-    """How a Linear layer's weight and bias are initialised (names from ``mininet list``)."""
+    """How a Linear or Conv2d layer's weight and bias are initialised (names from ``mininet list``)."""
 
     weight: InitName = "torch_default"
     bias: InitName = "torch_default"
@@ -134,6 +147,41 @@ class LinearSpec(Strict):
     out_features: PositiveInt
     bias: bool = True
     init: InitSpec | None = Field(None, description="overrides model.init for this layer")
+
+
+@spec_component("layer")
+class Conv2dSpec(Strict):
+    """2-D convolution of images (square kernel); ``in_channels`` may be left out and is inferred from the
+    previous layer or the data."""
+
+    type: Literal["conv2d"] = "conv2d"
+    in_channels: PositiveInt | None = None
+    out_channels: PositiveInt
+    kernel_size: PositiveInt
+    stride: PositiveInt = 1
+    padding: Annotated[int, Field(ge=0)] = 0
+    dilation: PositiveInt = 1
+    groups: PositiveInt = 1
+    bias: bool = True
+    init: InitSpec | None = Field(None, description="overrides model.init for this layer")
+
+
+@spec_component("layer")
+class MaxPool2dSpec(Strict):
+    """2-D max pooling of images (square windows); ``stride`` defaults to ``kernel_size``."""
+
+    type: Literal["max_pool2d"] = "max_pool2d"
+    kernel_size: PositiveInt
+    stride: PositiveInt | None = None
+    padding: Annotated[int, Field(ge=0)] = 0
+    ceil_mode: bool = False
+
+
+@spec_component("layer")
+class FlattenSpec(Strict):
+    """Flattens each image (channels, height, width) into one vector, for the linear layers after it."""
+
+    type: Literal["flatten"] = "flatten"
 
 
 @spec_component("layer")
@@ -382,7 +430,7 @@ SchedulerSpec = _union("scheduler")
 
 
 class ModelSpec(Strict):
-    init: InitSpec = Field(default_factory=InitSpec, description="default init of every Linear layer")
+    init: InitSpec = Field(default_factory=InitSpec, description="default init of every Linear and Conv2d layer")
     layers: Annotated[list[LayerSpec], Field(min_length=1)]  # type: ignore[valid-type]
 
 

@@ -56,6 +56,22 @@ def linear(api: Api, s, dtype, device):
     return api.nn.Linear(s.in_features, s.out_features, bias=s.bias, dtype=dtype, device=device)
 
 
+@_shared("layer", "conv2d")
+def conv2d(api: Api, s, dtype, device):
+    return api.nn.Conv2d(s.in_channels, s.out_channels, s.kernel_size, stride=s.stride, padding=s.padding,
+                         dilation=s.dilation, groups=s.groups, bias=s.bias, dtype=dtype, device=device)
+
+
+@_shared("layer", "max_pool2d")
+def max_pool2d(api: Api, s, dtype, device):
+    return api.nn.MaxPool2d(s.kernel_size, stride=s.stride, padding=s.padding, ceil_mode=s.ceil_mode)
+
+
+@_shared("layer", "flatten")
+def flatten(api: Api, s, dtype, device):
+    return api.nn.Flatten()
+
+
 @_shared("layer", "relu")
 def relu(api: Api, s, dtype, device):
     return api.nn.ReLU()
