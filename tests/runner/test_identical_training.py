@@ -93,9 +93,14 @@ def test_report_mse_specs_end_bit_identical_in_float32(name):
                 assert torch.equal(sm[k], st[k]), f"{executor}: {k} differs"
 
 
-def test_vectorized_equals_sequential_float64():
-    spec, base = load(ROOT / "specs/report/ce_momentum.toml")
-    spec = shortened(spec, epochs=20, repetitions=4, dtype="float64")
+@pytest.mark.parametrize("path, epochs", [
+    ("specs/report/ce_momentum.toml", 20),
+    ("specs/examples/spirals_layernorm.toml", 5),  # LayerNorm, Nesterov
+    ("specs/examples/bars_cnn.toml", 5),  # a replicated Conv2d is one grouped convolution
+], ids=["report", "layernorm", "cnn"])
+def test_vectorized_equals_sequential_float64(path, epochs):
+    spec, base = load(ROOT / path)
+    spec = shortened(spec, epochs=epochs, repetitions=4, dtype="float64")
     resolved, reps = prepare(spec, base)
     for backend in ("mininet", "torch"):
         seq = run_backend(resolved, reps, backend, "sequential")
