@@ -13,7 +13,7 @@ from .flatten import Flatten
 from .linear import Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 from .pooling import MaxPool2d
 from .replicas import stack_state_dicts, unstack_state_dict
@@ -24,7 +24,7 @@ __all__ = [
     "Module", "Parameter", "Sequential",
     "Linear", "Identity", "Conv2d", "MaxPool2d", "Flatten",
     "ReLU", "Tanh", "LeakyReLU", "Sigmoid", "ELU", "GELU", "Softplus", "SiLU", "Softmax", "LogSoftmax",
-    "Dropout", "BatchNorm1d", "LayerNorm",
+    "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
     "init", "optim", "testing",
     "stack_state_dicts", "unstack_state_dict",

@@ -90,11 +90,15 @@ class BatchNorm1d(Module):
         if self.bias is not None:
             self.bias.data.zero_()
 
+    #: the input shapes this layer takes (without the replica dimension)
+    _input_shapes = ("(N, C)", "(N, C, L)")
+
     def _layout(self, x: torch.Tensor) -> tuple[int, list[int], tuple[int, ...]]:
         """Channel dimension, the shape per-channel tensors take to broadcast, and the reduced dimensions."""
         r = 0 if self.replicas is None else 1
-        if x.dim() not in (2 + r, 3 + r):
-            expected = "(N, C) or (N, C, L)" if r == 0 else f"({self.replicas}, N, C) or ({self.replicas}, N, C, L)"
+        if x.dim() - r not in (shape.count(",") + 1 for shape in self._input_shapes):
+            lead = "" if r == 0 else f"{self.replicas}, "
+            expected = " or ".join(f"({lead}{shape[1:]}" for shape in self._input_shapes)
             raise ValueError(f"{self._get_name()}({self.num_features}): expected input of shape {expected}, "
                              f"got {x.dim()}D input of shape {tuple(x.shape)}")
         channel = r + 1
@@ -162,6 +166,21 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of images, per channel: BatchNorm1d's formulas, with the mean and variance of
+    each channel taken over the batch and every pixel (n = N * H * W).
+
+    Args: as :class:`BatchNorm1d`.
+
+    Shape:
+        - Input: ``(N, C, H, W)``; replicated: ``(R, N, C, H, W)``. Output: same shape as the input.
+        - weight, bias, running_mean, running_var: ``(C,)``; num_batches_tracked: ``()`` int64
+          (replicated: a leading ``R``).
+    """
+
+    _input_shapes = ("(N, C, H, W)",)
 
 
 class LayerNorm(Module):

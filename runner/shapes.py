@@ -94,6 +94,9 @@ def _step(result: Walk, i: int, layer: Any, layers: list[Any], data: Any) -> Non
         name = "num_features" if kind == "batch_norm" else "normalized_shape"
         if _need(result, i, layer, layers, data, image=False):
             _size(result, i, layer, name, result.shape, layers, data)
+    elif kind == "batch_norm2d":
+        if _need(result, i, layer, layers, data, image=True):
+            _size(result, i, layer, "num_features", result.shape[0], layers, data)
     elif kind == "conv2d":
         _conv2d(result, i, layer, layers, data)
     elif kind == "max_pool2d":

@@ -253,6 +253,14 @@ class BatchNormSpec(Strict):
 
 
 @spec_component("layer")
+class BatchNorm2dSpec(BatchNormSpec):
+    """BatchNorm2d, per channel of images; ``num_features`` may be left out and is inferred from the
+    previous layer or the data."""
+
+    type: Literal["batch_norm2d"] = "batch_norm2d"
+
+
+@spec_component("layer")
 class LayerNormSpec(Strict):
     """LayerNorm over the last dimension; ``normalized_shape`` may be left out and is inferred from the
     previous layer."""

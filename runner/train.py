@@ -25,7 +25,7 @@ from .spec import Spec
 EXECUTORS = ("auto", "vectorized", "sequential")
 #: layers that draw random numbers or keep batch-dependent state while training, which torch.func's
 #: vmap cannot reproduce replica by replica; specs with them are trained one repetition at a time
-NOT_VECTORIZABLE = ("dropout", "batch_norm")
+NOT_VECTORIZABLE = ("dropout", "batch_norm", "batch_norm2d")
 
 
 @dataclass

@@ -123,9 +123,13 @@ def dropout(api: Api, s, dtype, device):
 
 
 @_shared("layer", "batch_norm")
-def batch_norm(api: Api, s, dtype, device):
-    return api.nn.BatchNorm1d(s.num_features, eps=s.eps, momentum=s.momentum, affine=s.affine,
-                              track_running_stats=s.track_running_stats, dtype=dtype, device=device)
+def batch_norm(api: Api, s, dtype, device, images: bool = False):
+    cls = api.nn.BatchNorm2d if images else api.nn.BatchNorm1d
+    return cls(s.num_features, eps=s.eps, momentum=s.momentum, affine=s.affine,
+               track_running_stats=s.track_running_stats, dtype=dtype, device=device)
+
+
+_shared("layer", "batch_norm2d")(functools.partial(batch_norm, images=True))
 
 
 @_shared("layer", "layer_norm")

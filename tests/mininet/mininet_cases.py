@@ -125,10 +125,20 @@ LAYER_CASES = [
     LayerCase("Sequential-cnn", lambda nn: nn.Sequential(
         nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 2)),
         (2, 1, 6, 6)),
+    LayerCase("Sequential-cnn-batchnorm", lambda nn: nn.Sequential(
+        nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 2 * 2, 3)),
+        (3, 2, 6, 6)),
     LayerCase("Softmax", lambda nn: nn.Softmax(dim=-1), (5, 4), scale=2.0),
     LayerCase("Softmax-dim0", lambda nn: nn.Softmax(dim=0), (5, 4), scale=2.0),
     LayerCase("LogSoftmax", lambda nn: nn.LogSoftmax(dim=1), (5, 4), scale=2.0),
     LayerCase("LogSoftmax-3d-dim1", lambda nn: nn.LogSoftmax(dim=1), (2, 3, 4), scale=2.0),
+    # small images: in training mode the input gradient is a small difference of large terms, and with
+    # 32 values per channel (4 x 4 images) central differences resolve it only to ~1.5e-8, above
+    # gradcheck's atol; autograd (test_parity_modules) checks the formula on any size
+    LayerCase("BatchNorm2d-train", lambda nn: nn.BatchNorm2d(3), (2, 3, 3, 3)),
+    LayerCase("BatchNorm2d-eval", lambda nn: nn.BatchNorm2d(3), (2, 3, 3, 3), train=False),
+    LayerCase("BatchNorm2d-cumulative-noaffine", lambda nn: nn.BatchNorm2d(3, momentum=None, affine=False),
+              (2, 3, 3, 3)),
     LayerCase("LayerNorm", lambda nn: nn.LayerNorm(4), (6, 4), scale=2.0),
     LayerCase("LayerNorm-3d", lambda nn: nn.LayerNorm(4), (2, 3, 4), scale=2.0),
     LayerCase("LayerNorm-shape-2d", lambda nn: nn.LayerNorm((3, 4), eps=1e-3), (2, 3, 4), scale=2.0),

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from runner.registry import REGISTRY
+from runner.spec import BatchNorm2dSpec
 from runner.train import choose_executor, prepare, run_backend, run_spec
 
 from helpers import ROOT, SPEC_FILES, load, shortened
@@ -79,6 +80,22 @@ def test_float64_train_loss_agrees_every_epoch(path):
     assert torch.isfinite(loss_t).all()
     rel = ((loss_m - loss_t).abs() / loss_t.abs()).max().item()
     assert rel <= 1e-9, f"{path.name}: max relative train-loss difference {rel:.2e}"
+
+
+def test_cnn_with_batch_norm2d_agrees_every_epoch():
+    # the CNN example with a BatchNorm2d after its convolution (so trained one repetition at a time)
+    spec, base = load(ROOT / "specs/examples/bars_cnn.toml")
+    layers = list(spec.model.layers)
+    layers.insert(1, BatchNorm2dSpec())
+    spec = shortened(spec, epochs=5, repetitions=2, dtype="float64",
+                     model=spec.model.model_copy(update={"layers": layers}))
+    assert choose_executor(spec) == "sequential"
+    m, t = run_spec(spec, ("mininet", "torch"), "auto", base)
+    torch.testing.assert_close(m.metrics, t.metrics, rtol=1e-9, atol=1e-12)
+    for sm, st in zip(m.states, t.states):
+        assert list(sm) == list(st) and "1.running_var" in sm
+        for k in st:
+            torch.testing.assert_close(sm[k], st[k], rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["mse_sgd", "mse_momentum"])
