@@ -91,7 +91,7 @@ def check_widths(data: Any, model: Any, loss: Any, features: Shape | None,
                                               f"({loss.type}) needs one value per class: end with a layer "
                                               '{ type = "flatten" } and a linear layer'))
     elif width != n_classes:
-        need = (f"its one-hot targets have one column per class" if loss.type in ONE_HOT_LOSSES
+        need = ("its one-hot targets have one column per class" if loss.type in ONE_HOT_LOSSES
                 else "it needs one output (logit) per class")
         what = f"the data ({data.type}) has {n_classes} classes and the loss is {loss.type}: {need}"
         if source is None:

@@ -6,7 +6,6 @@ import math
 
 import torch
 
-import mininet
 from mininet import init
 
 from .registry import builder
