@@ -1,4 +1,5 @@
-"""2-D convolution, its backward written as matrix products over unfolded patches (im2col / col2im)."""
+"""2-D convolution: its backward derived as matrix products over unfolded patches (im2col / col2im),
+computed as two convolutions."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ class Conv2d(Module):
               dL/dX  = fold(W^T G): each patch's gradient is added back to the pixels it was cut from
               (``F.fold``, col2im), which sums the overlaps of the patches and leaves 0 for pixels that
               no window covered.
+              Computed without materialising X: W^T G folded back is the transposed convolution of
+              G with W (``conv_transpose2d``, the same bits as autograd's), and G X^T, for each output
+              and input channel, is the correlation of the input plane with the gradient plane summed
+              over samples, one ``conv2d`` with samples as channels (docs/backprop.md checks both
+              against the unfold / fold form).
 
     Args:
         in_channels, out_channels: C and O; both must be divisible by ``groups``.
@@ -112,29 +118,40 @@ class Conv2d(Module):
         x = self._input
         if x is None:
             raise self._missing_forward()
-        lead = x.shape[:-3]  # (N,), (R, N) or () for one unbatched image
-        images = x.reshape(-1, *x.shape[-3:])
-        g_groups, o_group = self.groups, self.out_channels // self.groups
-        cols = F.unfold(images, self.kernel_size, self.dilation, self._pad, self.stride)  # (B, C*kh*kw, L)
-        cols = cols.view(*lead, g_groups, -1, cols.shape[-1])  # (*lead, groups, C/groups*kh*kw, L)
-        g = grad_output.reshape(*lead, g_groups, o_group, -1)  # (*lead, groups, O/groups, L)
-        replicas = () if self.replicas is None else (self.replicas,)
-        w = self.weight.data.view(*replicas, g_groups, o_group, -1)  # ([R,] groups, O/groups, C/groups*kh*kw)
-        # einsum letters: r replica, n sample, g group, o output channel, k patch entry, l position
-        keep = "r" if replicas else ""
-        sample = keep + ("n" if len(lead) > len(replicas) else "")
+        # as (N, groups' channels, H, W): replicas become more groups, as in forward
+        groups = self.groups * (self.replicas or 1)
+        images = x if self.replicas is None else x.transpose(0, 1).flatten(1, 2)
+        g = grad_output if self.replicas is None else grad_output.transpose(0, 1).flatten(1, 2)
+        if x.dim() == 3:  # one unbatched image
+            images, g = images.unsqueeze(0), g.unsqueeze(0)
         if self.weight.requires_grad:
-            gw = torch.einsum(f"{sample}gol,{sample}gkl->{keep}gok", g, cols)
-            self.weight.accumulate(gw.reshape(self.weight.data.shape))
+            self.weight.accumulate(self._weight_grad(images, g, groups).view(self.weight.data.shape))
         if self.bias is not None and self.bias.requires_grad:
-            dims = tuple(range(len(replicas), len(lead))) + (-1,)
-            self.bias.accumulate(g.sum(dims).reshape(self.bias.data.shape))
+            self.bias.accumulate(g.sum((0, 2, 3)).view(self.bias.data.shape))
         if not input_grad:
             return None
-        dcols = torch.einsum(f"{keep}gok,{sample}gol->{sample}gkl", w, g)
-        grad = F.fold(dcols.reshape(images.shape[0], -1, dcols.shape[-1]), x.shape[-2:], self.kernel_size,
-                      self.dilation, self._pad, self.stride)
+        # dL/dX = W^T G folded back onto the pixels: the transposed convolution of G with W;
+        # output_padding restores the rows and columns a stride > 1 left uncovered
+        size = images.shape[-2:]
+        windows = zip(size, g.shape[-2:], self.stride, self._pad, self.dilation, self.kernel_size)
+        extra = [n - ((m - 1) * s - 2 * p + d * (k - 1) + 1) for n, m, s, p, d, k in windows]
+        grad = F.conv_transpose2d(g, self.weight.data.flatten(0, 1) if self.replicas else self.weight.data, None,
+                                  self.stride, self._pad, extra, groups, self.dilation)
+        if self.replicas is not None:
+            return grad.view(x.shape[1], self.replicas, -1, *size).transpose(0, 1)
         return grad.view(x.shape)
+
+    def _weight_grad(self, images: torch.Tensor, g: torch.Tensor, groups: int) -> torch.Tensor:
+        """dL/dW = sum over samples of G X^T, i.e. for each (output channel o, input channel c) the sum
+        over samples of the correlation of input plane c with gradient plane o: one convolution in which
+        the channels play the batch and the samples the channels (per group: channel-major copies)."""
+        n, c, h, w = images.shape
+        per_group = c // groups
+        planes = images.view(n, groups, per_group, h, w).permute(2, 1, 0, 3, 4).reshape(per_group, groups * n, h, w)
+        kernels = g.transpose(0, 1)  # (O, N, H_out, W_out)
+        corr = F.conv2d(planes, kernels, None, self.dilation, self._pad, self.stride, groups)
+        kh, kw = self.kernel_size
+        return corr[:, :, :kh, :kw].transpose(0, 1)  # (O, C / groups, kh, kw)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

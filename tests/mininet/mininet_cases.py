@@ -113,6 +113,8 @@ LAYER_CASES = [
     LayerCase("BatchNorm1d-cumulative", lambda nn: nn.BatchNorm1d(4, momentum=None, eps=1e-3), (6, 4)),
     LayerCase("Conv2d", lambda nn: nn.Conv2d(3, 4, 3), (2, 3, 6, 6)),
     LayerCase("Conv2d-stride-padding", lambda nn: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 7, 7)),
+    # 8 + 2 - 3 = 7 is odd: the stride leaves the last row and column out of every window
+    LayerCase("Conv2d-stride-uncovered", lambda nn: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 8, 8)),
     LayerCase("Conv2d-same-dilation-groups", lambda nn: nn.Conv2d(4, 6, 3, padding="same", dilation=2, groups=2),
               (2, 4, 7, 7)),
     LayerCase("Conv2d-rect-nobias", lambda nn: nn.Conv2d(2, 3, (2, 3), stride=(2, 1), bias=False), (2, 2, 6, 5)),
