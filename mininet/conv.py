@@ -151,7 +151,7 @@ class Conv2d(Module):
         kernels = g.transpose(0, 1)  # (O, N, H_out, W_out)
         corr = F.conv2d(planes, kernels, None, self.dilation, self._pad, self.stride, groups)
         kh, kw = self.kernel_size
-        return corr[:, :, :kh, :kw].transpose(0, 1)  # (O, C / groups, kh, kw)
+        return corr[:, :, :kh, :kw].transpose(0, 1).contiguous()  # (O, C / groups, kh, kw), as torch lays it out
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -52,6 +52,7 @@ def test_layer_matches_torch(case, dtype):
     assert list(mod_params) == list(ref_params)
     for name, p in mod_params.items():
         assert_close(p.grad, ref_params[name].grad, **tol, msg=lambda m, n=name: f"grad of {n}: {m}")
+        assert p.grad.is_contiguous(), f"grad of {name} is not contiguous, unlike torch's"  # .view() works
     # Running statistics (and everything else) after the forward.
     assert_same_state(mod.state_dict(), ref.state_dict(), **tol)
 
