@@ -97,7 +97,7 @@ class Conv2d(Module):
         r = self.replicas
         expected = 4 if r is None else 5
         unbatched = r is None and x.dim() == 3
-        if x.dim() != expected and not unbatched or x.shape[-3] != self.in_channels or (r and x.shape[0] != r):
+        if (x.dim() != expected and not unbatched) or x.shape[-3] != self.in_channels or (r and x.shape[0] != r):
             lead = "(N, " if r is None else f"({r}, N, "
             raise ValueError(f"{self._get_name()}({self.in_channels}, {self.out_channels}): expected input of shape "
                              f"{lead}{self.in_channels}, H, W), got {tuple(x.shape)}")
@@ -138,7 +138,7 @@ class Conv2d(Module):
         grad = F.conv_transpose2d(g, self.weight.data.flatten(0, 1) if self.replicas else self.weight.data, None,
                                   self.stride, self._pad, extra, groups, self.dilation)
         if self.replicas is not None:
-            return grad.view(x.shape[1], self.replicas, -1, *size).transpose(0, 1)
+            return grad.view(x.shape[1], self.replicas, -1, *size).transpose(0, 1).contiguous()
         return grad.view(x.shape)
 
     def _weight_grad(self, images: torch.Tensor, g: torch.Tensor, groups: int) -> torch.Tensor:
@@ -147,7 +147,7 @@ class Conv2d(Module):
         the channels play the batch and the samples the channels (per group: channel-major copies)."""
         n, c, h, w = images.shape
         per_group = c // groups
-        planes = images.view(n, groups, per_group, h, w).permute(2, 1, 0, 3, 4).reshape(per_group, groups * n, h, w)
+        planes = images.reshape(n, groups, per_group, h, w).permute(2, 1, 0, 3, 4).reshape(per_group, groups * n, h, w)
         kernels = g.transpose(0, 1)  # (O, N, H_out, W_out)
         corr = F.conv2d(planes, kernels, None, self.dilation, self._pad, self.stride, groups)
         kh, kw = self.kernel_size

@@ -340,3 +340,18 @@ def test_conv_arguments_and_inputs_are_checked():
         mininet.Conv2d(3, 4, 3).replicate(2)(torch.randn(2, 3, 6, 6))
     for padding in ("valid", "same", 1, (2, 0)):
         assert repr(mininet.Conv2d(3, 4, 3, padding=padding)) == repr(torch.nn.Conv2d(3, 4, 3, padding=padding))
+
+
+def test_conv_takes_a_non_contiguous_input():
+    torch.manual_seed(0)
+    ref, ours = torch.nn.Conv2d(3, 4, 3, groups=1).double(), mininet.Conv2d(3, 4, 3).double()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(6, 6, 3, 5, dtype=torch.float64).permute(3, 2, 0, 1)  # (5, 3, 6, 6), channels-last memory
+    assert not x.is_contiguous()
+    x_ref = x.clone().requires_grad_()
+    y = ref(x_ref)
+    g = torch.randn(y.shape, dtype=torch.float64)
+    y.backward(g)
+    torch.testing.assert_close(ours(x), y.detach())
+    torch.testing.assert_close(ours.backward(g), x_ref.grad)
+    torch.testing.assert_close(ours.weight.grad, ref.weight.grad)
