@@ -2,7 +2,9 @@
 
 A sample is a vector (an int: its width) or an image (a tuple: channels, height, width). One walk
 over the layers both fills the sizes a spec leaves out (``runner.build.resolve``) and finds the ones
-that do not fit (``runner.checks``), so the two cannot disagree. Convolution and pooling sizes follow
+that do not fit (``runner.checks``), so the two cannot disagree. Each layer type that changes or
+constrains the shape has a rule, registered as ``("shared", "shape", type)``; a type without one
+(activations, dropout, ...) keeps the shape of its input. Convolution and pooling sizes follow
 torch's formulas.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Union
+
+from .registry import REGISTRY, builder
 
 Shape = Union[int, tuple[int, int, int]]
 Finding = tuple[tuple, str]
@@ -40,6 +44,63 @@ def describe(shape: Shape, source: int | None, data: Any, layers: list[Any]) -> 
     return f"model.layers[{source}] ({layers[source].type}) outputs {what}"
 
 
+def walk(layers: list[Any], shape: Shape | None, data: Any) -> Walk:
+    """Follow one sample's shape through ``layers`` (spec tables), starting from the data's ``shape``
+    (None: unknown, then only the layers' own sizes are checked against each other)."""
+    result = Walk(shape=shape)
+    for i, layer in enumerate(layers):
+        rule = REGISTRY.builders.get(("shared", "shape", layer.type))
+        if rule is not None:
+            rule(Step(result, i, layer, layers, data))
+    return result
+
+
+@dataclass
+class Step:
+    """One layer of the walk, with the helpers its rule needs."""
+
+    result: Walk
+    index: int
+    layer: Any
+    layers: list[Any]
+    data: Any
+
+    @property
+    def shape(self) -> Shape | None:
+        return self.result.shape
+
+    def output(self, shape: Shape | None) -> None:
+        """This layer sets the shape (None: a problem left it unknown)."""
+        self.result.shape, self.result.source = shape, self.index
+
+    def where(self) -> str:
+        return describe(self.result.shape, self.result.source, self.data, self.layers)
+
+    def problem(self, key: str, message: str) -> None:
+        self.result.findings.append((("model", "layers", self.index, key), message))
+
+    def takes(self, image: bool) -> bool:
+        """Whether the layer gets the kind of sample it takes (a finding, and an unknown shape, if not)."""
+        shape = self.result.shape
+        if shape is None or isinstance(shape, tuple) == image:
+            return shape is not None
+        if image:
+            self.problem("type", f"{self.layer.type} takes images (channels, height, width), but {self.where()}")
+        else:
+            self.problem("type", f"{self.layer.type} takes vectors (batch, features), but {self.where()}: put a "
+                                 'layer { type = "flatten" } before it')
+        self.result.shape = None
+        return False
+
+    def size(self, name: str, actual: int) -> None:
+        """A size the layer must agree with: filled when left out, a finding when it differs."""
+        given = getattr(self.layer, name)
+        if given is None:
+            self.result.fills[(self.index, name)] = actual
+        elif given != actual:
+            self.problem(name, f"is {given}, but {self.where()}")
+
+
 def _window_out(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil: bool = False) -> int:
     """torch's output size of a convolution or pooling window sliding over ``size`` positions."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
@@ -49,100 +110,71 @@ def _window_out(size: int, kernel: int, stride: int, padding: int, dilation: int
     return out
 
 
-def walk(layers: list[Any], shape: Shape | None, data: Any) -> Walk:
-    """Follow one sample's shape through ``layers`` (spec tables), starting from the data's ``shape``
-    (None: unknown, then only the layers' own sizes are checked against each other)."""
-    result = Walk(shape=shape)
-    for i, layer in enumerate(layers):
-        _step(result, i, layer, layers, data)
-    return result
+# --------------------------------------------------------------------------- the rules
+@builder("shared", "shape", "linear")
+def _linear(step: Step) -> None:
+    if step.takes(image=False):
+        step.size("in_features", step.shape)
+    step.output(step.layer.out_features)
 
 
-def _need(result: Walk, i: int, layer: Any, layers: list[Any], data: Any, image: bool) -> bool:
-    """Whether the layer gets the kind of sample it takes (a finding, and an unknown shape, if not)."""
-    shape = result.shape
-    if shape is None or isinstance(shape, tuple) == image:
-        return shape is not None
-    source = describe(shape, result.source, data, layers)
-    if image:
-        message = f"{layer.type} takes images (channels, height, width), but {source}"
-    else:
-        message = (f"{layer.type} takes vectors (batch, features), but {source}: put a layer "
-                   '{ type = "flatten" } before it')
-    result.findings.append((("model", "layers", i, "type"), message))
-    result.shape = None
-    return False
+@builder("shared", "shape", "batch_norm")
+def _batch_norm(step: Step) -> None:
+    if step.takes(image=False):
+        step.size("num_features", step.shape)
 
 
-def _size(result: Walk, i: int, layer: Any, name: str, actual: int, layers: list[Any], data: Any) -> None:
-    """A size the layer must agree with: filled when left out, a finding when it differs."""
-    given = getattr(layer, name)
-    if given is None:
-        result.fills[(i, name)] = actual
-    elif given != actual:
-        result.findings.append((("model", "layers", i, name),
-                                f"is {given}, but {describe(result.shape, result.source, data, layers)}"))
+@builder("shared", "shape", "layer_norm")
+def _layer_norm(step: Step) -> None:
+    if step.takes(image=False):
+        step.size("normalized_shape", step.shape)
 
 
-def _step(result: Walk, i: int, layer: Any, layers: list[Any], data: Any) -> None:
-    kind = layer.type
-    if kind == "linear":
-        if _need(result, i, layer, layers, data, image=False):
-            _size(result, i, layer, "in_features", result.shape, layers, data)
-        result.shape, result.source = layer.out_features, i
-    elif kind in ("batch_norm", "layer_norm"):
-        name = "num_features" if kind == "batch_norm" else "normalized_shape"
-        if _need(result, i, layer, layers, data, image=False):
-            _size(result, i, layer, name, result.shape, layers, data)
-    elif kind == "batch_norm2d":
-        if _need(result, i, layer, layers, data, image=True):
-            _size(result, i, layer, "num_features", result.shape[0], layers, data)
-    elif kind == "conv2d":
-        _conv2d(result, i, layer, layers, data)
-    elif kind == "max_pool2d":
-        _max_pool2d(result, i, layer, layers, data)
-    elif kind == "flatten":
-        if isinstance(result.shape, tuple):
-            c, h, w = result.shape
-            result.shape, result.source = c * h * w, i
-    # every other layer keeps the shape of its input
+@builder("shared", "shape", "batch_norm2d")
+def _batch_norm2d(step: Step) -> None:
+    if step.takes(image=True):
+        step.size("num_features", step.shape[0])
 
 
-def _conv2d(result: Walk, i: int, layer: Any, layers: list[Any], data: Any) -> None:
+@builder("shared", "shape", "conv2d")
+def _conv2d(step: Step) -> None:
+    layer = step.layer
     for name in ("in_channels", "out_channels"):
         size = getattr(layer, name)
         if size is not None and size % layer.groups:
-            result.findings.append((("model", "layers", i, "groups"),
-                                    f"is {layer.groups}, but {name} ({size}) is not divisible by it"))
-    known = _need(result, i, layer, layers, data, image=True)
-    if known:
-        c, h, w = result.shape
-        _size(result, i, layer, "in_channels", c, layers, data)
-        out = [_window_out(n, layer.kernel_size, layer.stride, layer.padding, layer.dilation) for n in (h, w)]
-        if min(out) < 1:
-            result.findings.append((("model", "layers", i, "kernel_size"),
-                                    f"is {layer.kernel_size} (dilation {layer.dilation}, padding {layer.padding}), "
-                                    f"which does not fit: {describe(result.shape, result.source, data, layers)}"))
-            known = False
-    result.shape = (layer.out_channels, *out) if known else None
-    result.source = i
+            step.problem("groups", f"is {layer.groups}, but {name} ({size}) is not divisible by it")
+    if not step.takes(image=True):
+        return step.output(None)
+    c, h, w = step.shape
+    step.size("in_channels", c)
+    out = [_window_out(n, layer.kernel_size, layer.stride, layer.padding, layer.dilation) for n in (h, w)]
+    if min(out) < 1:
+        step.problem("kernel_size", f"is {layer.kernel_size} (dilation {layer.dilation}, padding {layer.padding}), "
+                                    f"which does not fit: {step.where()}")
+        return step.output(None)
+    step.output((layer.out_channels, *out))
 
 
-def _max_pool2d(result: Walk, i: int, layer: Any, layers: list[Any], data: Any) -> None:
+@builder("shared", "shape", "max_pool2d")
+def _max_pool2d(step: Step) -> None:
+    layer = step.layer
     if layer.padding > layer.kernel_size // 2:
-        result.findings.append((("model", "layers", i, "padding"),
-                                f"is {layer.padding}, but torch allows at most half the kernel_size "
-                                f"({layer.kernel_size // 2})"))
-        result.shape = None
-    if not _need(result, i, layer, layers, data, image=True):
+        step.problem("padding", f"is {layer.padding}, but torch allows at most half the kernel_size "
+                                f"({layer.kernel_size // 2})")
+        return step.output(None)
+    if not step.takes(image=True):
         return
-    c, h, w = result.shape
+    c, h, w = step.shape
     stride = layer.stride or layer.kernel_size
     out = [_window_out(n, layer.kernel_size, stride, layer.padding, 1, layer.ceil_mode) for n in (h, w)]
     if min(out) < 1:
-        result.findings.append((("model", "layers", i, "kernel_size"),
-                                f"is {layer.kernel_size}, which does not fit: "
-                                f"{describe(result.shape, result.source, data, layers)}"))
-        result.shape = None
-        return
-    result.shape, result.source = (c, *out), i
+        step.problem("kernel_size", f"is {layer.kernel_size}, which does not fit: {step.where()}")
+        return step.output(None)
+    step.output((c, *out))
+
+
+@builder("shared", "shape", "flatten")
+def _flatten(step: Step) -> None:
+    if isinstance(step.shape, tuple):
+        c, h, w = step.shape
+        step.output(c * h * w)
