@@ -8,8 +8,9 @@ Two tables:
 
 Adding a component is one spec class decorated with :func:`spec_component` plus its builders: one
 function in ``runner/backends/nn_api.py`` when both backends take torch's class name and arguments
-(it is registered for each), else one :func:`builder` per backend. There are no if-ladders over type
-names anywhere else.
+(it is registered for each), else one :func:`builder` per backend; a layer that changes or constrains
+a sample's shape also gets its rule in ``runner/shapes.py``. There are no if-ladders over type names
+anywhere else.
 """
 
 from __future__ import annotations
