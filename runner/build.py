@@ -10,7 +10,7 @@ import torch
 from .registry import REGISTRY
 from .seeds import generator
 from .shapes import Shape, walk
-from .spec import Conv2dSpec, LinearSpec, Spec
+from .spec import Spec
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -53,14 +53,14 @@ def build_scheduler(backend: str, spec: Spec, optimizer: Any) -> Any:
 def initial_state(spec: Spec, repetition: int) -> dict[str, torch.Tensor]:
     """The initial parameters of one repetition, as a CPU state_dict that both backends load.
 
-    Linear and Conv2d layers are filled in order, weight before bias, from the repetition's "init"
-    stream, each with its own ``init`` or the model's default; other layers keep their constructors'
-    fixed values.
+    The layers with an ``init`` field (Linear, Conv2d) are filled in order, weight before bias, from
+    the repetition's "init" stream, each with its own ``init`` or the model's default; other layers
+    keep their constructors' fixed values.
     """
     model = build_model("mininet", spec, device="cpu")
     g = generator(spec.seed, repetition, "init")
     for layer_spec, module in zip(spec.model.layers, model):
-        if isinstance(layer_spec, (LinearSpec, Conv2dSpec)):
+        if "init" in type(layer_spec).model_fields:
             scheme = layer_spec.init or spec.model.init
             fan_in = module.weight.data[0].numel()  # inputs per output: in_features, or C/groups * kh * kw
             REGISTRY.builders[("shared", "init", scheme.weight)](module.weight.data, g, fan_in)
