@@ -41,18 +41,33 @@ def recorder(log):
     return hook
 
 
+def cnn_pair():
+    torch.manual_seed(0)
+
+    def build(ns):
+        return ns.Sequential(ns.Conv2d(2, 3, 3, padding=1), ns.BatchNorm2d(3), ns.ReLU(), ns.MaxPool2d(2),
+                             ns.Flatten(), ns.Linear(12, 2))
+
+    ref, ours = build(nn).double(), build(mininet).double()
+    ours.load_state_dict(ref.state_dict())
+    return ref, ours
+
+
 @pytest.mark.parametrize("kind", ["register_forward_pre_hook", "register_forward_hook",
                                   "register_full_backward_pre_hook", "register_full_backward_hook"])
-def test_hooks_see_what_torchs_see(kind):
-    ref, ours = pair()
+@pytest.mark.parametrize("models, x_shape, y_shape", [
+    (pair, (6, 3), (6, 2)), (cnn_pair, (4, 2, 4, 4), (4, 2)),
+], ids=["mlp", "cnn"])
+def test_hooks_see_what_torchs_see(kind, models, x_shape, y_shape):
+    ref, ours = models()
     logs = {"torch": [], "mininet": []}
     for model, log in ((ref, logs["torch"]), (ours, logs["mininet"])):
         for layer in model:
             getattr(layer, kind)(recorder(log))
-    x, g = torch.randn(6, 3, dtype=torch.float64), torch.randn(6, 2, dtype=torch.float64)
+    x, g = torch.randn(x_shape, dtype=torch.float64), torch.randn(y_shape, dtype=torch.float64)
     run(ref, ours, x, g)
     assert [name for name, _ in logs["mininet"]] == [name for name, _ in logs["torch"]]
-    assert len(logs["mininet"]) == 5  # every layer, once, in the order torch calls them
+    assert len(logs["mininet"]) == len(ours)  # every layer, once, in the order torch calls them
     for (name, ts), (_, ts_ref) in zip(logs["mininet"], logs["torch"]):
         assert len(ts) == len(ts_ref), name
         for t, t_ref in zip(ts, ts_ref):
