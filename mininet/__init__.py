@@ -15,14 +15,14 @@ from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELos
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
-from .pooling import MaxPool2d
+from .pooling import AvgPool2d, MaxPool2d
 from .replicas import stack_state_dicts, unstack_state_dict
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Module", "Parameter", "Sequential",
-    "Linear", "Identity", "Conv2d", "MaxPool2d", "Flatten",
+    "Linear", "Identity", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten",
     "ReLU", "Tanh", "LeakyReLU", "Sigmoid", "ELU", "GELU", "Softplus", "SiLU", "Softmax", "LogSoftmax",
     "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",

@@ -1,10 +1,12 @@
-"""2-D max pooling: the forward picks each window's largest value, the backward routes the gradient back
-to it."""
+"""2-D pooling. Max: the forward picks each window's largest value, the backward routes the gradient back
+to it. Average: the backward spreads each window's gradient evenly over the pixels it averaged."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from .conv import _pair
 
 from .module import Module
 
@@ -59,3 +61,73 @@ class MaxPool2d(Module):
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(Module):
+    """Average pooling over windows of each channel of a batch of images.
+
+    Forward:  y[n, c, i, j] = sum over the window (i, j) of x[n, c] / D[i, j]   (torch's ``avg_pool2d``)
+              D: ``divisor_override`` if given; else, with ``count_include_pad``, the window's size
+              clipped to the padded image, and without it, the number of the image's own pixels in it.
+    Backward: dL/dx[n, c, p] = sum over the windows (i, j) that hold pixel p of dL/dy[n, c, i, j] / D[i, j]:
+              each window's gradient over D, added back onto its pixels (a transposed convolution of
+              dL/dy / D with a kernel of ones; padding takes no gradient).
+
+    Args:
+        kernel_size, stride (default: kernel_size), padding: ints or (height, width) pairs.
+        ceil_mode: round the output size up instead of down.
+        count_include_pad: count the zero padding in D.
+        divisor_override: a fixed D.
+
+    Shape:
+        - Input: ``(N, C, H, W)`` or ``(C, H, W)``; replicated: ``(R, N, C, H, W)``.
+        - Output: ``(N, C, H_out, W_out)``, H_out = floor((H + 2 p - k) / s) + 1 (ceil in ``ceil_mode``).
+    """
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+        self._shape: torch.Size | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        images = x if self.replicas is None else x.flatten(0, 1)  # replicas are more images
+        y = F.avg_pool2d(images, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                         self.count_include_pad, self.divisor_override)
+        self._shape = x.shape
+        return y if self.replicas is None else y.unflatten(0, x.shape[:2])
+
+    def _divisors(self, size: tuple[int, int], out: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+        """D for every window, (H_out, W_out): torch's avg_pool2d rule, one dimension at a time."""
+        if self.divisor_override:
+            return torch.full(out, float(self.divisor_override), dtype=like.dtype, device=like.device)
+        extents = []
+        for n, m, k, s, p in zip(size, out, _pair(self.kernel_size), _pair(self.stride), _pair(self.padding)):
+            start = torch.arange(m, device=like.device) * s - p
+            end = torch.clamp(start + k, max=n + p)  # windows end inside the padded image
+            if not self.count_include_pad:
+                start, end = start.clamp(min=0), end.clamp(max=n)  # the image's own pixels only
+            extents.append((end - start).to(like.dtype))
+        return extents[0][:, None] * extents[1][None, :]
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        if self._shape is None:
+            raise self._missing_forward()
+        shape = self._shape
+        size, out = tuple(shape[-2:]), tuple(grad_output.shape[-2:])
+        g = (grad_output / self._divisors(size, out, grad_output)).reshape(-1, 1, *out)
+        k, s, p = _pair(self.kernel_size), _pair(self.stride), _pair(self.padding)
+        ones = torch.ones(1, 1, *k, dtype=g.dtype, device=g.device)
+        spread = F.conv_transpose2d(g, ones, stride=s)  # over the padded image, from its top-left corner
+        # crop the padding off (and pad with zeros where no window reached the bottom or right edge)
+        rows, cols = size[0] + 2 * p[0], size[1] + 2 * p[1]
+        spread = F.pad(spread, (0, max(0, cols - spread.shape[-1]), 0, max(0, rows - spread.shape[-2])))
+        grad = spread[..., p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+        return grad.reshape(shape)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

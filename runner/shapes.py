@@ -155,8 +155,8 @@ def _conv2d(step: Step) -> None:
     step.output((layer.out_channels, *out))
 
 
-@builder("shared", "shape", "max_pool2d")
-def _max_pool2d(step: Step) -> None:
+@builder("shared", "shape", "max_pool2d", "avg_pool2d")
+def _pool2d(step: Step) -> None:
     layer = step.layer
     if layer.padding > layer.kernel_size // 2:
         step.problem("padding", f"is {layer.padding}, but torch allows at most half the kernel_size "

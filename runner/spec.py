@@ -178,6 +178,14 @@ class MaxPool2dSpec(Strict):
 
 
 @spec_component("layer")
+class AvgPool2dSpec(MaxPool2dSpec):
+    """2-D average pooling of images (square windows); ``stride`` defaults to ``kernel_size``."""
+
+    type: Literal["avg_pool2d"] = "avg_pool2d"
+    count_include_pad: bool = True
+
+
+@spec_component("layer")
 class FlattenSpec(Strict):
     """Flattens each image (channels, height, width) into one vector, for the linear layers after it."""
 

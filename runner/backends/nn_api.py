@@ -67,6 +67,12 @@ def max_pool2d(api: Api, s, dtype, device):
     return api.nn.MaxPool2d(s.kernel_size, stride=s.stride, padding=s.padding, ceil_mode=s.ceil_mode)
 
 
+@_shared("layer", "avg_pool2d")
+def avg_pool2d(api: Api, s, dtype, device):
+    return api.nn.AvgPool2d(s.kernel_size, stride=s.stride, padding=s.padding, ceil_mode=s.ceil_mode,
+                            count_include_pad=s.count_include_pad)
+
+
 @_shared("layer", "flatten")
 def flatten(api: Api, s, dtype, device):
     return api.nn.Flatten()

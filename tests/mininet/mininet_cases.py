@@ -122,6 +122,10 @@ LAYER_CASES = [
     # stride 1: the windows overlap, and a maximum collects the gradients of several windows
     LayerCase("MaxPool2d-overlapping-padded", lambda nn: nn.MaxPool2d(3, stride=1, padding=1), (2, 2, 5, 5)),
     LayerCase("MaxPool2d-ceil", lambda nn: nn.MaxPool2d(2, ceil_mode=True), (2, 2, 5, 5)),
+    LayerCase("AvgPool2d", lambda nn: nn.AvgPool2d(2), (2, 3, 6, 6)),
+    LayerCase("AvgPool2d-padded-ceil-own-pixels", lambda nn: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True,
+                                                                          count_include_pad=False), (2, 2, 6, 6)),
+    LayerCase("AvgPool2d-divisor", lambda nn: nn.AvgPool2d(2, stride=1, divisor_override=3), (2, 2, 5, 5)),
     LayerCase("Flatten", lambda nn: nn.Flatten(), (2, 3, 4)),
     LayerCase("Flatten-dims", lambda nn: nn.Flatten(1, 2), (2, 3, 4, 5)),
     LayerCase("Sequential-cnn", lambda nn: nn.Sequential(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -348,3 +349,26 @@ def test_conv_arguments_and_inputs_are_checked():
     for padding in ("valid", "same", 1, (2, 0)):
         assert repr(mininet.Conv2d(3, 4, 3, padding=padding)) == repr(torch.nn.Conv2d(3, 4, 3, padding=padding))
 
+
+
+def test_avg_pool_divides_as_torch_over_every_small_setting():
+    # the divisor of each window (padding counted or not, windows past the edge in ceil mode, an
+    # override) decides both the output and the gradient
+    torch.manual_seed(0)
+    checked = 0
+    for size, k, s, p, ceil, with_pad, divisor in itertools.product(
+            (5, 6, 7), (2, 3), (1, 2, 3), (0, 1), (False, True), (True, False), (None, 3)):
+        if p > k // 2:
+            continue  # torch refuses padding over half the kernel
+        ref = torch.nn.AvgPool2d(k, s, p, ceil, with_pad, divisor)
+        ours = mininet.AvgPool2d(k, s, p, ceil, with_pad, divisor)
+        x = torch.randn(2, 3, size, size + 1, dtype=torch.float64)
+        x_ref = x.clone().requires_grad_()
+        y = ref(x_ref)
+        g = torch.randn(y.shape, dtype=torch.float64)
+        y.backward(g)
+        settings = (size, k, s, p, ceil, with_pad, divisor)
+        torch.testing.assert_close(ours(x), y.detach(), msg=lambda m: f"{settings}: {m}")
+        torch.testing.assert_close(ours.backward(g), x_ref.grad, msg=lambda m: f"{settings}: {m}")
+        checked += 1
+    assert checked == 288

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from runner.registry import REGISTRY
-from runner.spec import BatchNorm2dSpec
+from runner.spec import AvgPool2dSpec, BatchNorm2dSpec
 from runner.train import choose_executor, prepare, run_backend, run_spec
 
 from helpers import ROOT, SPEC_FILES, load, shortened
@@ -82,10 +82,14 @@ def test_float64_train_loss_agrees_every_epoch(path):
     assert rel <= 1e-9, f"{path.name}: max relative train-loss difference {rel:.2e}"
 
 
-def test_cnn_with_batch_norm2d_agrees_every_epoch():
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+def test_cnn_with_batch_norm2d_agrees_every_epoch(pool):
     # the CNN example with a BatchNorm2d after its convolution (so trained one repetition at a time)
     spec, base = load(ROOT / "specs/examples/bars_cnn.toml")
     layers = list(spec.model.layers)
+    assert layers[2].type == "max_pool2d"
+    if pool == "avg_pool2d":
+        layers[2] = AvgPool2dSpec(kernel_size=2)
     layers.insert(1, BatchNorm2dSpec())
     spec = shortened(spec, epochs=5, repetitions=2, dtype="float64",
                      model=spec.model.model_copy(update={"layers": layers}))
