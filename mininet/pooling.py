@@ -7,8 +7,17 @@ import torch
 import torch.nn.functional as F
 
 from .conv import _pair
-
 from .module import Module
+
+
+def _images(module: Module, x: torch.Tensor) -> torch.Tensor:
+    """The input as torch's pooling takes it, (N, C, H, W) or (C, H, W): replicas become more images."""
+    r = module.replicas
+    fits = x.dim() in (3, 4) if r is None else (x.dim() == 5 and x.shape[0] == r)
+    if not fits:
+        expected = "(N, C, H, W) or (C, H, W)" if r is None else f"({r}, N, C, H, W)"
+        raise ValueError(f"{module._get_name()}: expected input of shape {expected}, got {tuple(x.shape)}")
+    return x if r is None else x.flatten(0, 1)
 
 
 class MaxPool2d(Module):
@@ -41,8 +50,7 @@ class MaxPool2d(Module):
         self._saved: tuple | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        images = x if self.replicas is None else x.flatten(0, 1)  # replicas are more images
-        y, indices = F.max_pool2d(images, self.kernel_size, self.stride, self.padding, self.dilation,
+        y, indices = F.max_pool2d(_images(self, x), self.kernel_size, self.stride, self.padding, self.dilation,
                                   ceil_mode=self.ceil_mode, return_indices=True)
         if self.replicas is not None:
             y, indices = y.unflatten(0, x.shape[:2]), indices.unflatten(0, x.shape[:2])
@@ -95,8 +103,7 @@ class AvgPool2d(Module):
         self._shape: torch.Size | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        images = x if self.replicas is None else x.flatten(0, 1)  # replicas are more images
-        y = F.avg_pool2d(images, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        y = F.avg_pool2d(_images(self, x), self.kernel_size, self.stride, self.padding, self.ceil_mode,
                          self.count_include_pad, self.divisor_override)
         self._shape = x.shape
         return y if self.replicas is None else y.unflatten(0, x.shape[:2])

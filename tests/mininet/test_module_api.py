@@ -372,3 +372,12 @@ def test_avg_pool_divides_as_torch_over_every_small_setting():
         torch.testing.assert_close(ours.backward(g), x_ref.grad, msg=lambda m: f"{settings}: {m}")
         checked += 1
     assert checked == 288
+
+
+@pytest.mark.parametrize("pool", [mininet.MaxPool2d(2), mininet.AvgPool2d(2)], ids=["MaxPool2d", "AvgPool2d"])
+def test_pooling_inputs_are_checked(pool):
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\) or \(C, H, W\), got \(4, 4\)"):
+        pool(torch.randn(4, 4))
+    pool.replicate(3)
+    with pytest.raises(ValueError, match=r"expected input of shape \(3, N, C, H, W\), got \(3, 2, 4, 4\)"):
+        pool(torch.randn(3, 2, 4, 4))  # the samples' dimension is missing
