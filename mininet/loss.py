@@ -205,6 +205,30 @@ class _ClassIndexLoss(_Loss):
             raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match input "
                              f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
 
+    def _nll(self, logp: torch.Tensor, target: torch.Tensor) -> tuple:
+        """The negative log likelihood of the targets, as torch's nll_loss: the pick at each target,
+        weighted, ignored rows set to 0, reduced over D (the counted targets' weights for "mean").
+
+        Returns (loss, index, target_w, ignored, dims, denom): the targets as a gather index (class 0
+        standing in for ignored rows), each row's target weight (0 when ignored), the ignored rows, the
+        reduced dimensions (None for "none") and D (1 for "sum" and "none").
+        """
+        w = self._checked_weight(logp)
+        ignored = target == self.ignore_index
+        index = target.masked_fill(ignored, 0).unsqueeze(-1)  # class 0 stands in; those rows are zeroed
+        try:
+            picked = logp.gather(-1, index).squeeze(-1)
+        except (RuntimeError, IndexError):
+            raise self._bad_targets(target, logp.shape[-1]) from None
+        target_w = torch.ones_like(picked) if w is None else w[index.squeeze(-1)]
+        target_w = target_w.masked_fill(ignored, 0.0)
+        picked = (picked if w is None else picked * target_w).masked_fill(ignored, 0.0)
+        if self.reduction == "none":
+            return -picked, index, target_w, ignored, None, 1.0
+        dims = self._reduce_dims(picked)
+        denom = target_w.sum(dims) if self.reduction == "mean" else 1.0
+        return -picked.sum(dims) / denom, index, target_w, ignored, dims, denom
+
     def _bad_targets(self, target: torch.Tensor, c: int) -> ValueError:
         counted = target[target != self.ignore_index]
         low, high = (int(counted.min()), int(counted.max())) if counted.numel() else (None, None)
@@ -292,23 +316,8 @@ class CrossEntropyLoss(_ClassIndexLoss):
         # torch's cross_entropy_loss_label_smoothing: (1 - eps) * nll + eps / C * smooth, where nll is
         # nll_loss (weighted mean: divided by the sum of the counted targets' weights) and smooth the
         # (weighted) sum of -log p over all classes, divided the same way; ignored rows are set to 0.
-        w, eps, c = self._checked_weight(logp), self.label_smoothing, logp.shape[-1]
-        ignored = target == self.ignore_index
-        index = target.masked_fill(ignored, 0).unsqueeze(-1)  # class 0 stands in; those rows are zeroed
-        try:
-            picked = logp.gather(-1, index).squeeze(-1)
-        except (RuntimeError, IndexError):
-            raise self._bad_targets(target, c) from None
-        target_w = torch.ones_like(picked) if w is None else w[index.squeeze(-1)]
-        target_w = target_w.masked_fill(ignored, 0.0)
-        picked = (picked if w is None else picked * target_w).masked_fill(ignored, 0.0)
-        if self.reduction == "none":
-            dims, denom = None, 1.0
-            loss = -picked
-        else:
-            dims = self._reduce_dims(picked)
-            denom = target_w.sum(dims) if self.reduction == "mean" else 1.0
-            loss = -picked.sum(dims) / denom
+        loss, index, target_w, ignored, dims, denom = self._nll(logp, target)
+        w, eps, c = self.weight, self.label_smoothing, logp.shape[-1]
         # a = (1 - eps) * w_t * onehot(t) + eps / C * w, the distribution the backward needs (whose
         # rows that are ignored it sets to 0 at the end).
         a = torch.full_like(logp, eps / c) if w is None else w.expand_as(logp) * (eps / c)
@@ -418,22 +427,7 @@ class NLLLoss(_ClassIndexLoss):
             raise TypeError(f"{self._get_name()}: target must hold int64 (torch.long) class indices, got "
                             f"{target.dtype}")
         self._check_index_shape(input, target)
-        w = self._checked_weight(input)
-        ignored = target == self.ignore_index
-        index = target.masked_fill(ignored, 0).unsqueeze(-1)  # class 0 stands in; those rows are zeroed
-        try:
-            picked = input.gather(-1, index).squeeze(-1)
-        except (RuntimeError, IndexError):
-            raise self._bad_targets(target, input.shape[-1]) from None
-        target_w = torch.ones_like(picked) if w is None else w[index.squeeze(-1)]
-        target_w = target_w.masked_fill(ignored, 0.0)
-        picked = (picked if w is None else picked * target_w).masked_fill(ignored, 0.0)
-        if self.reduction == "none":
-            denom, loss = 1.0, -picked
-        else:
-            dims = self._reduce_dims(picked)
-            denom = target_w.sum(dims) if self.reduction == "mean" else 1.0
-            loss = -picked.sum(dims) / denom
+        loss, index, target_w, _, _, denom = self._nll(input, target)
         self._input, self._index, self._target_w, self._denom = input, index, target_w, denom
         return loss
 
