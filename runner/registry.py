@@ -1,30 +1,50 @@
 """The component registry: one place that knows every spec type and how each backend builds it.
 
-Two tables:
+Three tables:
 
 * spec classes, keyed by ``(kind, type)`` -- e.g. ``("layer", "linear") -> LinearSpec``; the spec's
   tagged unions and ``mininet list`` are generated from it;
-* builders, keyed by ``(backend, kind, type)`` -- e.g. ``("torch", "layer", "linear") -> callable``.
+* backends, keyed by name -- where each backend's classes live (``mininet`` or ``torch.nn``,
+  ``mininet.optim`` or ``torch.optim``, ...), so that a spec class's ``builds = "Linear"`` names a
+  class on every backend;
+* hand-written builders, keyed by ``(backend, kind, type)``, for what no class attribute can say:
+  the trainers, the backend-neutral code (``"shared"``: data sets, inits, shape rules, metrics) and
+  any component whose two backends differ.
 
-Adding a component is one spec class decorated with :func:`spec_component` plus its builders: one
-function in ``runner/backends/nn_api.py`` when both backends take torch's class name and arguments
-(it is registered for each), else one :func:`builder` per backend; a layer that changes or constrains
-a sample's shape also gets its rule in ``runner/shapes.py``. There are no if-ladders over type names
-anywhere else.
+Adding a layer that torch.nn and mininet both have is one spec class in ``runner/spec/layers.py``
+(decorated with :func:`spec_component`, with ``builds`` naming the class); a layer that changes or
+constrains a sample's shape also gets its rule in ``runner/spec/shapes.py``. There are no if-ladders
+over type names anywhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Callable
 
 KINDS = ("data", "layer", "init", "loss", "optimizer", "scheduler")
 BACKENDS = ("mininet", "torch")
 
 
+@dataclass(frozen=True)
+class Namespaces:
+    """Where one backend's classes live, found by the names that spec classes give in ``builds``."""
+
+    nn: ModuleType  # layers, losses and Sequential
+    optim: ModuleType
+    lr_scheduler: ModuleType
+
+    def for_kind(self, kind: str) -> ModuleType | None:
+        """The namespace of a kind's classes (None for kinds no class builds: data, init)."""
+        return {"layer": self.nn, "loss": self.nn, "optimizer": self.optim,
+                "scheduler": self.lr_scheduler}.get(kind)
+
+
 @dataclass
 class Registry:
     specs: dict[tuple[str, str], type] = field(default_factory=dict)
+    backends: dict[str, Namespaces] = field(default_factory=dict)
     builders: dict[tuple[str, str, str], Callable[..., Any]] = field(default_factory=dict)
 
     def add_spec(self, kind: str, tag: str, spec_cls: type) -> None:
@@ -33,6 +53,11 @@ class Registry:
         if (kind, tag) in self.specs:
             raise ValueError(f"{kind} type {tag!r} is registered twice")
         self.specs[(kind, tag)] = spec_cls
+
+    def add_backend(self, name: str, namespaces: Namespaces) -> None:
+        if name in self.backends:
+            raise ValueError(f"backend {name!r} is registered twice")
+        self.backends[name] = namespaces
 
     def add_builder(self, backend: str, kind: str, tag: str, fn: Callable[..., Any]) -> None:
         if (backend, kind, tag) in self.builders:
@@ -45,17 +70,19 @@ class Registry:
     def spec_classes(self, kind: str) -> list[type]:
         return [cls for (k, _), cls in self.specs.items() if k == kind]
 
-    def backends_for(self, kind: str, tag: str) -> list[str]:
-        return [b for (b, k, t) in self.builders if k == kind and t == tag]
+    def component_class(self, backend: str, kind: str, tag: str) -> type | None:
+        """The class that ``backend`` builds for a spec type from its ``builds`` name, if it has one."""
+        spec_cls = self.specs.get((kind, tag))
+        name = getattr(spec_cls, "builds", None)
+        namespaces = self.backends.get(backend)
+        where = namespaces.for_kind(kind) if namespaces is not None else None
+        return getattr(where, name, None) if name and where is not None else None
 
-    def build(self, backend: str, kind: str, spec: Any, *args: Any, **kwargs: Any) -> Any:
-        tag = spec.type
-        try:
-            fn = self.builders[(backend, kind, tag)]
-        except KeyError:
-            raise LookupError(f"the {backend} backend has no {kind} of type {tag!r} "
-                              f"(available: {', '.join(self.backends_for(kind, tag)) or 'none'})") from None
-        return fn(spec, *args, **kwargs)
+    def backends_for(self, kind: str, tag: str) -> list[str]:
+        """Backends that can build a type: by a hand-written builder, or by the class it names."""
+        custom = [b for (b, k, t) in self.builders if k == kind and t == tag]
+        by_class = [b for b in self.backends if b not in custom and self.component_class(b, kind, tag) is not None]
+        return custom + by_class
 
 
 REGISTRY = Registry()

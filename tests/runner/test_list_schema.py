@@ -8,7 +8,7 @@ from typing import Literal
 import pytest
 from click.testing import CliRunner
 
-import runner.build  # noqa: F401  (registers every backend's builders)
+import runner.train  # noqa: F401  (registers both backends)
 from runner.cli import main
 from runner.registry import KINDS, REGISTRY, builder, spec_component
 from runner.spec import Spec, Strict

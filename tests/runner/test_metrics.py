@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from runner.metrics import epoch_metrics, loss_targets
+from runner.train.metrics import epoch_metrics, loss_targets
 from runner.spec import BCEWithLogitsSpec, CrossEntropySpec, HuberSpec, L1Spec, MSESpec, NLLSpec
 
 R, N_TRAIN, N_TEST, C = 3, 40, 25, 4

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 pytest.importorskip("matplotlib")
-from matplotlib.colors import to_rgb  # noqa: E402
-from matplotlib.image import imread  # noqa: E402
+from matplotlib.colors import to_rgb    # noqa: E402
+from matplotlib.image import imread    # noqa: E402
 
-from runner.metrics import METRICS  # noqa: E402
-from runner.plot import COLORS, DPI, PANELS, learning_curves  # noqa: E402
-from runner.rundir import load_run  # noqa: E402
+from runner.train.metrics import METRICS  # noqa: E402
+from runner.results.plot import COLORS, DPI, PANELS, learning_curves  # noqa: E402
+from runner.results.rundir import load_run  # noqa: E402
 
-from results_helpers import compared, invoke, write_spec  # noqa: E402
+from results_helpers import compared, invoke, write_spec    # noqa: E402
 
 
 def _pixels_near(image, rgb, tol=0.08) -> int:

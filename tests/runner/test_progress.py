@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from runner.progress import Progress
+from runner.cli.progress import Progress
 
 from results_helpers import invoke, write_spec
 

@@ -11,9 +11,9 @@ import torch
 from click.testing import CliRunner
 
 from runner.cli import main
-from runner.load import load, load_points
-from runner.render import render
-from runner.toml_writer import dumps
+from runner.spec.load import load, load_points
+from runner.spec.render import render
+from runner.spec.toml_writer import dumps
 from runner.train import run_spec
 
 from helpers import ROOT, SPEC_FILES

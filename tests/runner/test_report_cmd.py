@@ -6,9 +6,9 @@ import math
 
 import torch
 
-from runner.metrics import METRICS
-from runner.report import COLUMNS, HEADERS, compare_text, summary_table
-from runner.stats import parse_margins
+from runner.train.metrics import METRICS
+from runner.results.report import COLUMNS, HEADERS, compare_text, summary_table
+from runner.results.stats import parse_margins
 from runner.train import RunResult
 
 from results_helpers import compared, invoke, write_spec

@@ -9,12 +9,12 @@ import re
 import pytest
 import torch
 
-from runner.build import resolve
-from runner.checkpoint import spec_from_text
-from runner.load import load_spec
-from runner.metrics import METRICS
-from runner.render import render_spec
-from runner.rundir import file_stem, load_run
+from runner.spec.shapes import resolve
+from runner.results.checkpoint import spec_from_text
+from runner.spec.load import load_spec
+from runner.train.metrics import METRICS
+from runner.spec.render import render_spec
+from runner.results.rundir import file_stem, load_run
 
 from helpers import SPEC_FILES
 from results_helpers import compared, invoke, write_spec

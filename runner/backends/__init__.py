@@ -1,1 +1,0 @@
-"""The two backends: each registers its constructors and its trainers in the registry."""

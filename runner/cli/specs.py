@@ -1,0 +1,83 @@
+"""Commands about specs, without training: validate, render, list, schema."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from .options import OUT_FILE, SET, SPEC_PATH, SWEEP, specs_or_exit
+
+
+@click.command()
+@click.argument("specs", type=SPEC_PATH, nargs=-1, required=True)
+@SET
+@SWEEP
+def validate(specs: tuple[Path, ...], sets: tuple[str, ...], sweeps: tuple[str, ...]) -> None:
+    """Check SPEC files without training: TOML syntax, keys, types, ranges, widths, data files and
+    sweeps. Lists every problem of every file (key path and line) and exits 2, or exits 0."""
+    for loaded in specs_or_exit(specs, sets, sweeps):
+        n = len(loaded.points)
+        click.echo(f"{loaded.file}: ok" + (f" ({n} sweep points)" if loaded.sweep else ""))
+
+
+@click.command()
+@click.argument("spec", type=SPEC_PATH)
+@SET
+@SWEEP
+@OUT_FILE
+def render(spec: Path, sets: tuple[str, ...], sweeps: tuple[str, ...], output: Path | None) -> None:
+    """Print SPEC fully resolved: every default filled in and inferred widths written out, as TOML
+    that `mininet validate` accepts and that trains exactly as SPEC (with any --set/--sweep applied)."""
+    from ..results.files import write_text
+    from ..spec.render import render as render_text
+
+    (loaded,) = specs_or_exit([spec], sets, sweeps)
+    text = render_text(loaded, output.parent if output else None)
+    if output:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("list")
+@click.argument("kinds", nargs=-1, type=click.Choice(["data", "layer", "init", "loss", "optimizer", "scheduler"]))
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option("--format", "fmt", default="simple", show_default=True, help="any tabulate format")
+def list_(kinds: tuple[str, ...], as_json: bool, fmt: str) -> None:
+    """List every data set, layer, init, loss, optimizer and scheduler a spec can name (or only
+    KINDS), with its parameters, their defaults and the backends that support it."""
+    from .. import train as _train  # noqa: F401  (registers both backends, for the backends column)
+    from ..spec.catalog import WHERE, catalog
+
+    components = [c for c in catalog() if not kinds or c.kind in kinds]
+    if as_json:
+        click.echo(json.dumps([asdict(c) for c in components], indent=2))
+        return
+    for kind in dict.fromkeys(c.kind for c in components):
+        rows = [[c.type, "\n".join(map(str, c.parameters)) or "-", ", ".join(c.backends) or "none", c.description]
+                for c in components if c.kind == kind]
+        click.echo(f"{kind} ({WHERE[kind]})")
+        click.echo(tabulate(rows, headers=("type", "parameters", "backends", "description"), tablefmt=fmt,
+                            maxcolwidths=[None, None, None, 60], disable_numparse=True))
+        click.echo()
+
+
+@click.command()
+@OUT_FILE
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of a spec (for editors and other tools)."""
+    from ..results.files import write_text
+    from ..spec.experiment import Spec
+
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Spec.model_json_schema()}
+    text = json.dumps(doc, indent=2) + "\n"
+    if output:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,66 @@
+"""The whole spec: the tagged unions of every registered component, the model, the training
+schedule and :class:`Spec` itself.
+
+The unions are generated from the registry, so a component class decorated with
+``spec_component`` in ``layers.py``, ``losses.py``, ... is accepted here without naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, PositiveInt, field_validator
+
+from ..registry import REGISTRY
+from . import data_sets as _data_sets, layers as _layers, losses as _losses, optimizers as _optimizers  # noqa: F401
+from .base import Strict
+from .layers import InitSpec
+
+def _union(kind: str) -> Any:
+    classes = tuple(REGISTRY.spec_classes(kind))
+    return Annotated[Union[classes], Field(discriminator="type")]  # type: ignore[valid-type]
+
+
+DataSpec = _union("data")
+LayerSpec = _union("layer")
+LossSpec = _union("loss")
+OptimizerSpec = _union("optimizer")
+SchedulerSpec = _union("scheduler")
+
+
+class ModelSpec(Strict):
+    init: InitSpec = Field(default_factory=InitSpec, description="default init of every Linear and Conv2d layer")
+    layers: Annotated[list[LayerSpec], Field(min_length=1)]  # type: ignore[valid-type]
+
+
+class TrainSpec(Strict):
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    shuffle: bool = True
+
+
+class Spec(Strict):
+    """One experiment: data, model, loss, optimizer, training schedule; trained ``repetitions`` times."""
+
+    # names label files of a run directory; "[k=v,...]" names the points of a sweep
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.+\-\[\]=,]+$")]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    repetitions: PositiveInt = 1
+    dtype: Literal["float32", "float64"] = "float32"
+    device: Literal["cpu", "cuda"] = "cpu"
+    data: DataSpec  # type: ignore[valid-type]
+    model: ModelSpec
+    loss: LossSpec  # type: ignore[valid-type]
+    optimizer: OptimizerSpec  # type: ignore[valid-type]
+    scheduler: SchedulerSpec | None = None  # type: ignore[valid-type]
+    train: TrainSpec
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, description="key path -> values; one run per point of the cartesian product")
+
+    @field_validator("repetitions", mode="before")
+    @classmethod
+    def _repetitions_is_int(cls, v: Any) -> Any:
+        if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+            raise ValueError("repetitions must be a positive integer")
+        return v

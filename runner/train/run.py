@@ -1,0 +1,63 @@
+"""Training a spec on the backends: all repetitions at once (vectorized) or one by one, each backend
+from the same prepared data, initial state and batch order."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from ..registry import REGISTRY
+from ..spec.experiment import Spec
+from .loop import Progress, Repetition, prepare, train_loop
+from .result import RunResult
+
+EXECUTORS = ("auto", "vectorized", "sequential")
+#: layers that draw random numbers or keep batch-dependent state while training, which torch.func's
+#: vmap cannot reproduce replica by replica; specs with them are trained one repetition at a time
+NOT_VECTORIZABLE = ("dropout", "batch_norm", "batch_norm2d")
+
+
+def choose_executor(spec: Spec, executor: str = "auto") -> str:
+    """``auto`` trains all repetitions as one vectorized computation when the spec allows it."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    blocking = [layer.type for layer in spec.model.layers if layer.type in NOT_VECTORIZABLE]
+    if executor == "vectorized" and blocking:
+        raise ValueError(f"spec {spec.name!r} cannot be vectorized: it has {', '.join(sorted(set(blocking)))} "
+                         "layers; use the sequential executor")
+    if executor == "auto":
+        return "sequential" if blocking or spec.repetitions == 1 else "vectorized"
+    return executor
+
+
+def run_backend(spec: Spec, reps: list[Repetition], backend: str, executor: str = "auto",
+                progress: Progress | None = None) -> RunResult:
+    """Train every repetition of a prepared spec on one backend."""
+    mode = choose_executor(spec, executor)
+    make = REGISTRY.builders[(backend, "trainer", mode)]
+    if mode == "vectorized":
+        trainer = make(spec, [r.initial_state for r in reps])
+        start = time.perf_counter()
+        metrics = train_loop(trainer, spec, reps, vectorized=True, progress=progress)
+        seconds = time.perf_counter() - start
+        states = trainer.states()
+    else:
+        metrics_list, states, seconds = [], [], 0.0
+        for rep in reps:
+            trainer = make(spec, [rep.initial_state])
+            torch.manual_seed(rep.dropout_seed)  # same dropout masks on both backends
+            start = time.perf_counter()
+            metrics_list.append(train_loop(trainer, spec, [rep], vectorized=False, progress=progress))
+            seconds += time.perf_counter() - start
+            states.extend(trainer.states())
+        metrics = torch.cat(metrics_list)
+    return RunResult(spec.name, backend, mode, metrics, states, seconds)
+
+
+def run_spec(spec: Spec, backends: tuple[str, ...] = ("mininet", "torch"), executor: str = "auto",
+             base_dir: Path = Path("."), progress: Progress | None = None) -> list[RunResult]:
+    """Prepare once, train on each backend: both see the same data, initial state and batch order."""
+    resolved, reps = prepare(spec, base_dir)
+    return [run_backend(resolved, reps, backend, executor, progress) for backend in backends]
