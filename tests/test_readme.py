@@ -57,3 +57,13 @@ def test_readme_custom_layer_passes_gradcheck_and_a_wrong_backward_does_not():
     assert wrong != src
     with pytest.raises(AssertionError, match=r"gradcheck of Sequential: d/d input differs"):
         _run(wrong)
+
+
+def test_readme_new_layer_block_is_the_real_class():
+    """The README shows a layer type as the one class it is: the text of the real spec class."""
+    import inspect
+
+    from runner.spec.layers import LeakyReLUSpec
+
+    block = _block('builds = "LeakyReLU"')
+    assert block == inspect.getsource(LeakyReLUSpec)  # getsource includes the decorator

@@ -88,6 +88,8 @@ class ReLUSpec(Component):
 
 @spec_component("layer")
 class LeakyReLUSpec(Component):
+    """max(0, x) + negative_slope * min(0, x), element-wise."""
+
     builds = "LeakyReLU"
     type: Literal["leaky_relu"] = "leaky_relu"
     negative_slope: float = 0.01
