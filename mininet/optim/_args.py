@@ -56,12 +56,16 @@ def item(x: Any) -> Any:
     return x.item() if isinstance(x, torch.Tensor) else x
 
 
-def new_step(fused: bool | None = False, device: torch.device | None = None) -> torch.Tensor:
+def new_step(fused: bool | None = False) -> torch.Tensor:
     """A fresh step counter, stored as torch stores it: a 0-d float tensor (float64 under a float64
-    default dtype; float32 on the parameter's device for ``fused``), so that state_dicts move between
-    mininet and torch.optim unchanged."""
+    default dtype; float32 for ``fused``), so that state_dicts move between mininet and torch.optim unchanged.
+
+    torch's fused kernels keep their counter on the parameters' device; mininet reads it back as a Python
+    number, so it stays on the CPU (no device sync; the meta device works). torch's load_state_dict moves a
+    fused counter to the parameters' device itself, so the state still loads into torch unchanged.
+    """
     if fused:
-        return torch.zeros((), dtype=torch.float32, device=device)
+        return torch.zeros((), dtype=torch.float32)
     dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     return torch.tensor(0.0, dtype=dtype)
 

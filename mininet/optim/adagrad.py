@@ -62,7 +62,7 @@ class Adagrad(Optimizer):
     def _state_of(self, p: Parameter, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state.setdefault(p, {})
         if not state:  # also covers groups added after construction
-            state["step"] = new_step(group["fused"], p.data.device)
+            state["step"] = new_step(group["fused"])
             state["sum"] = torch.full_like(p.data, group["initial_accumulator_value"],
                                            memory_format=torch.preserve_format)
         return state

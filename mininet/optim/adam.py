@@ -81,7 +81,7 @@ class Adam(Optimizer):
         for p in params:
             state = self.state.setdefault(p, {})
             if not state:
-                state["step"] = new_step(fused, p.data.device)
+                state["step"] = new_step(fused)
                 state["exp_avg"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
                 state["exp_avg_sq"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
                 if amsgrad:
