@@ -7,34 +7,8 @@ from typing import Any, Iterable
 import torch
 
 from ..parameter import Parameter
+from ._args import advance, check_impl_flags, check_lr, check_nonnegative, item, new_step, to_scalar
 from .optimizer import Optimizer
-
-
-_HYPER_NAMES = {"lr": "learning rate", "eps": "epsilon value"}
-
-
-def _check_nonnegative(**values: float) -> None:
-    """Raise torch's ValueError for the first negative hyper-parameter."""
-    for key, value in values.items():
-        if not 0.0 <= value:
-            raise ValueError(f"Invalid {_HYPER_NAMES.get(key, key + ' value')}: {value}")
-
-
-def _new_step() -> torch.Tensor:
-    """A fresh step counter, stored as torch stores it: a 0-d float tensor (float64 under a float64
-    default dtype), so that state_dicts move between mininet and torch.optim unchanged."""
-    dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    return torch.tensor(0.0, dtype=dtype)
-
-
-def _advance(steps: list[torch.Tensor]) -> list[float]:
-    """Add 1 to every step counter (``step_t += 1``) and return their values as Python floats.
-
-    torch reads the counter back with ``.item()`` and does the bias-correction arithmetic in Python
-    floats; so do we, which keeps those scalars bit-identical.
-    """
-    torch._foreach_add_(steps, 1)
-    return [s.item() for s in steps]
 
 
 class Adam(Optimizer):
@@ -66,27 +40,48 @@ class Adam(Optimizer):
         amsgrad: use the maximum of all second moments so far (AMSGrad) (default False).
         maximize: ascend instead of descend (default False).
         decoupled_weight_decay: decay the parameter directly, as AdamW does (default False).
+        foreach, fused: how torch computes the update; accepted, the numbers are the same (mininet
+            computes it as above; with ``fused`` the step counters are float32, as torch stores them).
+        capturable, differentiable: must be False (no CUDA graphs, no autograd through the step).
+
+    ``lr`` and ``betas`` may be 1-element tensors, as in torch (not with ``foreach=True``, which torch
+    refuses); the Python-float scalars above are then computed in tensor arithmetic, as torch does.
     """
 
-    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 amsgrad: bool = False, *, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-        _check_nonnegative(lr=lr, eps=eps)
+    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float | torch.Tensor = 1e-3,
+                 betas: tuple[float | torch.Tensor, float | torch.Tensor] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+        if isinstance(lr, torch.Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        check_lr(lr)
+        check_nonnegative(eps=eps)
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        _check_nonnegative(weight_decay=weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+        check_nonnegative(weight_decay=weight_decay)
+        if not (all(isinstance(beta, float) for beta in betas) or all(isinstance(beta, torch.Tensor) for beta in betas)):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas):
+            if isinstance(beta, torch.Tensor):
+                if foreach and not capturable:
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        defaults = dict(lr=lr, betas=tuple(map(to_scalar, betas)), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable, fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+        check_impl_flags(foreach=foreach, fused=fused, capturable=capturable, differentiable=differentiable)
 
-    def _moments(self, params: list[Parameter], amsgrad: bool) -> tuple[list, list, list, list]:
+    def _moments(self, params: list[Parameter], amsgrad: bool, fused: bool | None) -> tuple[list, list, list, list]:
         """Each parameter's step counter, m, v and (amsgrad) v_max; created as zeros on first use."""
         steps, exp_avgs, exp_avg_sqs, max_sqs = [], [], [], []
         for p in params:
             state = self.state.setdefault(p, {})
             if not state:
-                state["step"] = _new_step()
+                state["step"] = new_step(fused)
                 state["exp_avg"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
                 state["exp_avg_sq"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
                 if amsgrad:
@@ -98,36 +93,37 @@ class Adam(Optimizer):
                 max_sqs.append(state["max_exp_avg_sq"])
         return steps, exp_avgs, exp_avg_sqs, max_sqs
 
-    def step(self) -> None:
-        for group in self.param_groups:
-            params, data, grads = self._with_grad(group)
-            if not params:
-                continue
-            lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            steps, exp_avgs, exp_avg_sqs, max_sqs = self._moments(params, amsgrad)
-            t = _advance(steps)
-            if group["maximize"]:
-                grads = torch._foreach_neg(grads)
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    torch._foreach_mul_(data, 1 - lr * wd)
-                else:
-                    grads = torch._foreach_add(grads, data, alpha=wd)
-            torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
-            torch._foreach_mul_(exp_avg_sqs, beta2)
-            torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1 - beta2)
-            # Python-float scalars, computed exactly as torch computes them (** 0.5, not math.sqrt).
-            step_sizes = [-(lr / (1 - beta1**s)) for s in t]
-            bc2_sqrts = [(1 - beta2**s) ** 0.5 for s in t]
-            if amsgrad:
-                torch._foreach_maximum_(max_sqs, exp_avg_sqs)
-                denoms = torch._foreach_sqrt(max_sqs)
+    def _step_group(self, group: dict[str, Any]) -> None:
+        params, data, grads = self._with_grad(group)
+        if not params:
+            return
+        lr, eps, wd = to_scalar(group["lr"]), group["eps"], group["weight_decay"]
+        beta1, beta2 = map(to_scalar, group["betas"])
+        amsgrad = group["amsgrad"]
+        steps, exp_avgs, exp_avg_sqs, max_sqs = self._moments(params, amsgrad, group["fused"])
+        t = advance(steps)
+        if group["maximize"]:
+            grads = torch._foreach_neg(grads)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                torch._foreach_mul_(data, item(1 - lr * wd))
             else:
-                denoms = torch._foreach_sqrt(exp_avg_sqs)
-            torch._foreach_div_(denoms, bc2_sqrts)
-            torch._foreach_add_(denoms, eps)
-            torch._foreach_addcdiv_(data, exp_avgs, denoms, step_sizes)
+                grads = torch._foreach_add(grads, data, alpha=wd)
+        torch._foreach_lerp_(exp_avgs, grads, item(1 - beta1))
+        torch._foreach_mul_(exp_avg_sqs, item(beta2))
+        torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=item(1 - beta2))
+        # Scalars computed exactly as torch computes them (** 0.5, not math.sqrt): Python floats, or
+        # 0-d tensors read back with .item() where lr / betas are tensors.
+        step_sizes = [item(-(lr / (1 - beta1**s))) for s in t]
+        bc2_sqrts = [item((1 - beta2**s) ** 0.5) for s in t]
+        if amsgrad:
+            torch._foreach_maximum_(max_sqs, exp_avg_sqs)
+            denoms = torch._foreach_sqrt(max_sqs)
+        else:
+            denoms = torch._foreach_sqrt(exp_avg_sqs)
+        torch._foreach_div_(denoms, bc2_sqrts)
+        torch._foreach_add_(denoms, eps)
+        torch._foreach_addcdiv_(data, exp_avgs, denoms, step_sizes)
 
 
 class AdamW(Adam):
@@ -148,10 +144,14 @@ class AdamW(Adam):
         weight_decay: decoupled weight decay coefficient (default 1e-2).
         amsgrad: use AMSGrad (default False).
         maximize: ascend instead of descend (default False).
+        foreach, fused, capturable, differentiable: as in :class:`Adam`.
     """
 
-    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False, *, maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float | torch.Tensor = 1e-3,
+                 betas: tuple[float | torch.Tensor, float | torch.Tensor] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import torch
 
 from ..parameter import Parameter
-from .adam import _advance, _check_nonnegative, _new_step
+from ._args import advance, check_impl_flags, check_lr, check_nonnegative, item, new_step, to_scalar
 from .optimizer import Optimizer
 
 
@@ -43,55 +43,63 @@ class RMSprop(Optimizer):
         momentum: momentum factor (default 0).
         centered: normalise by an estimate of the gradient's variance instead of its second moment.
         maximize: ascend instead of descend (default False).
+        foreach: how torch computes the update; accepted, the numbers are the same.
+        capturable, differentiable: must be False (no CUDA graphs, no autograd through the step).
+
+    ``lr`` may be a 1-element tensor, as in torch. The arguments' order is torch's (capturable, foreach,
+    maximize and differentiable are positional there too).
     """
 
-    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float = 1e-2,
+    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float | torch.Tensor = 1e-2,
                  alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
-                 centered: bool = False, *, maximize: bool = False) -> None:
-        _check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                        centered=centered, maximize=maximize)
+                 centered: bool = False, capturable: bool = False, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False) -> None:
+        check_lr(lr)
+        check_nonnegative(eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
         super().__init__(params, defaults)
+        check_impl_flags(foreach=foreach, capturable=capturable, differentiable=differentiable)
 
-    def step(self) -> None:
-        for group in self.param_groups:
-            params, data, grads = self._with_grad(group)
-            if not params:
-                continue
-            lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-            momentum, centered = group["momentum"], group["centered"]
-            states = []
-            for p in params:
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = _new_step()
-                    state["square_avg"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
-                    if momentum > 0:
-                        state["momentum_buffer"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
-                    if centered:
-                        state["grad_avg"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
-                states.append(state)
-            # The step count is not used by the update; it is kept for torch's state layout.
-            _advance([s["step"] for s in states])
-            if group["maximize"]:
-                grads = torch._foreach_neg(grads)
-            if wd != 0:
-                grads = torch._foreach_add(grads, data, alpha=wd)
-            square_avgs = [s["square_avg"] for s in states]
-            torch._foreach_mul_(square_avgs, alpha)
-            torch._foreach_addcmul_(square_avgs, grads, grads, value=1 - alpha)
-            if centered:
-                grad_avgs = [s["grad_avg"] for s in states]
-                torch._foreach_lerp_(grad_avgs, grads, 1 - alpha)
-                avgs = torch._foreach_addcmul(square_avgs, grad_avgs, grad_avgs, value=-1)
-                torch._foreach_sqrt_(avgs)
-            else:
-                avgs = torch._foreach_sqrt(square_avgs)
-            torch._foreach_add_(avgs, eps)
-            if momentum > 0:
-                bufs = [s["momentum_buffer"] for s in states]
-                torch._foreach_mul_(bufs, momentum)
-                torch._foreach_addcdiv_(bufs, grads, avgs)
-                torch._foreach_add_(data, bufs, alpha=-lr)
-            else:
-                torch._foreach_addcdiv_(data, grads, avgs, value=-lr)
+    def _step_group(self, group: dict[str, Any]) -> None:
+        params, data, grads = self._with_grad(group)
+        if not params:
+            return
+        lr, alpha, eps, wd = to_scalar(group["lr"]), group["alpha"], group["eps"], group["weight_decay"]
+        momentum, centered = group["momentum"], group["centered"]
+        states = []
+        for p in params:
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = new_step()
+                state["square_avg"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
+                if momentum > 0:
+                    state["momentum_buffer"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
+                if centered:
+                    state["grad_avg"] = torch.zeros_like(p.data, memory_format=torch.preserve_format)
+            states.append(state)
+        # The step count is not used by the update; it is kept for torch's state layout.
+        advance([s["step"] for s in states])
+        if group["maximize"]:
+            grads = torch._foreach_neg(grads)
+        if wd != 0:
+            grads = torch._foreach_add(grads, data, alpha=wd)
+        square_avgs = [s["square_avg"] for s in states]
+        torch._foreach_mul_(square_avgs, alpha)
+        torch._foreach_addcmul_(square_avgs, grads, grads, value=1 - alpha)
+        if centered:
+            grad_avgs = [s["grad_avg"] for s in states]
+            torch._foreach_lerp_(grad_avgs, grads, 1 - alpha)
+            avgs = torch._foreach_addcmul(square_avgs, grad_avgs, grad_avgs, value=-1)
+            torch._foreach_sqrt_(avgs)
+        else:
+            avgs = torch._foreach_sqrt(square_avgs)
+        torch._foreach_add_(avgs, eps)
+        if momentum > 0:
+            bufs = [s["momentum_buffer"] for s in states]
+            torch._foreach_mul_(bufs, momentum)
+            torch._foreach_addcdiv_(bufs, grads, avgs)
+            torch._foreach_add_(data, bufs, alpha=item(-lr))
+        else:
+            torch._foreach_addcdiv_(data, grads, avgs, value=item(-lr))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 
 from ..parameter import Parameter
+from ._args import check_impl_flags, check_lr, to_scalar
 from .optimizer import Optimizer
 
 
@@ -36,13 +37,19 @@ class SGD(Optimizer):
         momentum, dampening, weight_decay: as above (default 0).
         nesterov: Nesterov momentum (needs momentum > 0 and dampening = 0).
         maximize: ascend instead of descend.
+        foreach, fused: how torch computes the update; accepted, and the numbers are the same either way
+            (mininet computes it as above; torch's fused CPU kernel agrees to rounding).
+        differentiable: must be False (no autograd through the step).
+
+    ``lr`` (and ``weight_decay``) may be 1-element tensors, as in torch; they are read at every step, so an
+    in-place change takes effect.
     """
 
-    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float = 1e-3,
-                 momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False, *, maximize: bool = False) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+    def __init__(self, params: Iterable[Parameter] | Iterable[dict[str, Any]], lr: float | torch.Tensor = 1e-3,
+                 momentum: float = 0, dampening: float = 0, weight_decay: float | torch.Tensor = 0,
+                 nesterov: bool = False, *, maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check_lr(lr)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
@@ -50,23 +57,27 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
         super().__init__(params, defaults)
+        check_impl_flags(foreach=foreach, fused=fused, differentiable=differentiable)
         self._flat: dict[int, _FlatGroup] = {}
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = closure() if closure is not None else None
         for index, group in enumerate(self.param_groups):
             flat = self._flat_view(index, group)
             if flat is not None:
                 self._flat_step(group, flat)
             else:
                 self._tensor_step(group)
+        return loss
 
     def _tensor_step(self, group: dict[str, Any]) -> None:
         params, data, grads = self._with_grad(group)
         if not params:
             return
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        lr, mu, wd = to_scalar(group["lr"]), group["momentum"], group["weight_decay"]
         if group["maximize"]:
             grads = torch._foreach_neg(grads)
         if wd != 0:
@@ -119,7 +130,7 @@ class SGD(Optimizer):
         return flat
 
     def _flat_step(self, group: dict[str, Any], flat: _FlatGroup) -> None:
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        lr, mu, wd = to_scalar(group["lr"]), group["momentum"], group["weight_decay"]
         g = torch.cat([p.grad.reshape(-1) for p in flat.params])
         if group["maximize"]:
             g = g.neg_()

@@ -22,6 +22,10 @@ OPTIMIZERS = {
     "AdamW": lambda p: mininet.optim.AdamW(p),
     "RMSprop": lambda p: mininet.optim.RMSprop(p, momentum=0.5, centered=True),
     "Adagrad": lambda p: mininet.optim.Adagrad(p),
+    # torch's implementation switches (fused keeps its float32 step counters on the parameters' device)
+    "Adam-fused": lambda p: mininet.optim.Adam(p, fused=True),
+    "Adagrad-fused": lambda p: mininet.optim.Adagrad(p, fused=True),
+    "SGD-foreach": lambda p: mininet.optim.SGD(p, lr=torch.tensor(0.1), momentum=0.9, foreach=True),
 }
 
 

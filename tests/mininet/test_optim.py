@@ -9,6 +9,7 @@ float32 must be bit-identical, parameters and every state tensor.
 from __future__ import annotations
 
 import copy
+import inspect
 
 import pytest
 import torch
@@ -54,6 +55,13 @@ CASES = [
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.1, eps=1e-3, maximize=True)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.05, initial_accumulator_value=0.1, maximize=True)),
+    # 1-element tensor learning rates (torch squeezes them to 0-d and computes the step sizes with them)
+    ("SGD", dict(lr=torch.tensor([0.05]), momentum=0.9, nesterov=True)),
+    ("Adam", dict(lr=torch.tensor([0.01]), amsgrad=True)),
+    ("Adam", dict(lr=torch.tensor(0.01), betas=(torch.tensor([0.8]), torch.tensor(0.99)))),
+    ("AdamW", dict(lr=torch.tensor([[0.01]]), weight_decay=0.1)),
+    ("RMSprop", dict(lr=torch.tensor([0.01]), momentum=0.5)),
+    ("Adagrad", dict(lr=torch.tensor([0.1]), lr_decay=0.05)),
 ]
 CASE_IDS = [f"{name}-" + (",".join(f"{k}={v}" for k, v in kw.items()) or "defaults") for name, kw in CASES]
 DEFAULTS = [(name, {}) for name in PAIRS]
@@ -294,3 +302,25 @@ def test_parameter_lists_are_checked_as_torch_does():
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
     text = repr(opt)
     assert text.startswith("Adam (\nParameter Group 0\n") and "    lr: 0.5" in text and text.endswith(")")
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_constructor_signature_is_torchs(name):
+    """Every argument torch's constructor has, in torch's order and kind (positional / keyword-only), with
+    torch's default: code written for torch.optim runs unchanged."""
+    def described(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+    mn_cls, t_cls = PAIRS[name]
+    assert described(mn_cls) == described(t_cls)
+
+
+REFUSED = [(name, flag) for name, (_, t_cls) in PAIRS.items() for flag in ("capturable", "differentiable")
+           if flag in inspect.signature(t_cls.__init__).parameters]  # SGD and Adagrad have no capturable
+
+
+@pytest.mark.parametrize("name,flag", REFUSED)
+def test_capturable_and_differentiable_are_refused_by_name(name, flag):
+    mn_cls, _ = PAIRS[name]
+    with pytest.raises(NotImplementedError, match=f"{flag}=True"):
+        mn_cls([Parameter(torch.zeros(2))], **{flag: True})
+    mn_cls([Parameter(torch.zeros(2))], **{flag: False})  # False is torch's default and fine
