@@ -9,6 +9,8 @@ They run before any data is drawn or any model is built, and find every mismatch
   width of the one-hot targets (``mse``, ``l1``, ...); a class-weight list needs one weight per class;
 * the loss's input: ``nll`` needs a model that ends with a ``log_softmax`` over the classes;
 * inits: a bias cannot use an init that needs a weight matrix's fans;
+* the schedule: a scheduler with a fixed number of steps lasts the training, momentum cycling needs
+  an optimizer with momentum;
 * the device: ``cuda`` needs a GPU that this torch can see.
 
 Each finding is ``(key path, message)``; :mod:`runner.spec.load` adds the file and line.
@@ -31,7 +33,24 @@ from .shapes import Finding, Shape, describe, walk
 
 def check_spec(spec: Spec, base_dir: Path = Path(".")) -> list[Finding]:
     """Every static problem of ``spec`` (whose relative data paths start at ``base_dir``)."""
-    return check_device(spec.device) + check_parts(spec.data, spec.model, spec.loss, base_dir)
+    return (check_device(spec.device) + check_parts(spec.data, spec.model, spec.loss, base_dir)
+            + check_schedule(spec))
+
+
+def check_schedule(spec: Spec) -> list[Finding]:
+    """A scheduler is stepped once per epoch: one with a fixed number of steps must last the training
+    (torch raises at the step after its last), and one that cycles momentum needs an optimizer with a
+    momentum or Adam's betas."""
+    scheduler, findings = spec.scheduler, []
+    total = getattr(scheduler, "total_steps", None)
+    if total is not None and total < spec.train.epochs:
+        findings.append((("scheduler", "total_steps"), f"{total} steps, but the training has {spec.train.epochs} "
+                                                       "epochs and the scheduler steps once per epoch"))
+    fields = type(spec.optimizer).model_fields
+    if getattr(scheduler, "cycle_momentum", False) and "momentum" not in fields and "betas" not in fields:
+        findings.append((("scheduler", "cycle_momentum"), f"the {spec.optimizer.type} optimizer has no momentum "
+                                                          "or betas to cycle; set cycle_momentum = false"))
+    return findings
 
 
 def check_device(device: str) -> list[Finding]:

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt
 
 from ..registry import spec_component
-
 from .base import NonNegFloat, PosFloat, Strict
 
 

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt
 
 from ..registry import spec_component
-
 from .base import Component, Fraction, InitName, PosFloat, Strict
 
 

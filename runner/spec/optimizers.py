@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt
 
 from ..registry import spec_component
-
 from .base import Component, NonNegFloat, PosFloat
 
 
@@ -93,3 +92,77 @@ class CosineAnnealingLRSpec(Component):
     type: Literal["cosine"] = "cosine"
     T_max: PositiveInt
     eta_min: NonNegFloat = 0.0
+
+
+@spec_component("scheduler")
+class MultiStepLRSpec(Component):
+    """lr times ``gamma`` at each epoch of ``milestones``."""
+
+    builds = "MultiStepLR"
+    type: Literal["multistep"] = "multistep"
+    milestones: Annotated[list[PositiveInt], Field(min_length=1)]
+    gamma: PosFloat = 0.1
+
+
+@spec_component("scheduler")
+class ConstantLRSpec(Component):
+    """lr times ``factor`` for the first ``total_iters`` epochs, then the optimizer's lr."""
+
+    builds = "ConstantLR"
+    type: Literal["constant"] = "constant"
+    factor: Annotated[float, Field(gt=0, le=1)] = 1 / 3
+    total_iters: PositiveInt = 5
+
+
+@spec_component("scheduler")
+class LinearLRSpec(Component):
+    """lr times a factor going linearly from ``start_factor`` to ``end_factor`` over ``total_iters``
+    epochs (a warm-up, by default)."""
+
+    builds = "LinearLR"
+    type: Literal["linear"] = "linear"
+    start_factor: Annotated[float, Field(gt=0, le=1)] = 1 / 3
+    end_factor: Annotated[float, Field(ge=0, le=1)] = 1.0
+    total_iters: PositiveInt = 5
+
+
+@spec_component("scheduler")
+class PolynomialLRSpec(Component):
+    """lr times (1 - epoch / total_iters) ** power, then 0."""
+
+    builds = "PolynomialLR"
+    type: Literal["polynomial"] = "polynomial"
+    total_iters: PositiveInt = 5
+    power: PosFloat = 1.0
+
+
+@spec_component("scheduler")
+class CosineAnnealingWarmRestartsSpec(Component):
+    """Cosine annealing to ``eta_min`` restarted after ``T_0`` epochs, each period ``T_mult`` times
+    the last (SGDR)."""
+
+    builds = "CosineAnnealingWarmRestarts"
+    type: Literal["cosine_warm_restarts"] = "cosine_warm_restarts"
+    T_0: PositiveInt
+    T_mult: PositiveInt = 1
+    eta_min: NonNegFloat = 0.0
+
+
+@spec_component("scheduler")
+class OneCycleLRSpec(Component):
+    """The 1cycle policy over ``total_steps`` epochs (at least the training's epochs): lr up from
+    max_lr / div_factor to ``max_lr``, then down to max_lr / (div_factor * final_div_factor); with
+    ``cycle_momentum``, the optimizer's momentum (or Adam's beta1) cycles the other way."""
+
+    builds = "OneCycleLR"
+    type: Literal["one_cycle"] = "one_cycle"
+    max_lr: PosFloat
+    total_steps: PositiveInt
+    pct_start: Annotated[float, Field(gt=0, lt=1)] = 0.3
+    anneal_strategy: Literal["cos", "linear"] = "cos"
+    cycle_momentum: bool = True
+    base_momentum: Annotated[float, Field(ge=0, lt=1)] = 0.85
+    max_momentum: Annotated[float, Field(ge=0, lt=1)] = 0.95
+    div_factor: PosFloat = 25.0
+    final_div_factor: PosFloat = 1e4
+    three_phase: bool = False

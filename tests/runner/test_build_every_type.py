@@ -24,7 +24,8 @@ from runner.train.build import construct
 F64 = torch.float64
 #: a value for each required field (and each inferable size a resolved spec would have)
 EXAMPLES = {"out_features": 3, "in_features": 4, "out_channels": 3, "in_channels": 2, "kernel_size": 2,
-            "num_features": 2, "normalized_shape": 4, "lr": 0.1, "step_size": 2, "gamma": 0.5, "T_max": 4}
+            "num_features": 2, "normalized_shape": 4, "lr": 0.1, "step_size": 2, "gamma": 0.5, "T_max": 4,
+            "milestones": [2, 4], "T_0": 3, "max_lr": 0.5, "total_steps": 10}
 #: optional fields given a non-default value, so that the builder is seen passing them on
 OVERRIDES = {("loss", "cross_entropy"): {"weight": [1.0, 2.0, 0.5]}, ("loss", "nll"): {"weight": [1.0, 2.0, 0.5]}}
 BUILT = ("layer", "loss", "optimizer", "scheduler")

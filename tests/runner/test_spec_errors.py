@@ -104,6 +104,10 @@ CASES = [
     Case("unknown-table", BASE + "\n[trainer]\nepochs = 3\n", "trainer", 29, "valid keys here"),
     Case("unknown-scheduler-type", BASE + '\n[scheduler]\ntype = "cosin"\nT_max = 5\n', "scheduler.type", 30,
          "did you mean 'cosine'"),
+    Case("one-cycle-too-short", BASE + '\n[scheduler]\ntype = "one_cycle"\nmax_lr = 0.5\ntotal_steps = 1\n',
+         "scheduler.total_steps", 32, "the training has 3 epochs", ("--set", "train.epochs=3")),
+    Case("one-cycle-no-momentum", edit('type = "sgd"', 'type = "adagrad"', text=BASE + '\n[scheduler]\n'
+         'type = "one_cycle"\nmax_lr = 0.5\ntotal_steps = 1\n'), "scheduler.cycle_momentum", 29, "no momentum"),
     Case("missing-type", edit('type = "sgd"', ""), "optimizer.type", 21, "needs a type"),
     Case("missing-required", edit("lr = 0.1", ""), "optimizer.lr", 21, "required key is missing"),
     Case("missing-table", BASE.replace("[train]\nepochs = 1\nbatch_size = 10\n", ""), "train", None,
