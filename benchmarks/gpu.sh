@@ -34,9 +34,9 @@ run() {
     python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
                 torch.cuda.get_device_name() if torch.cuda.is_available() else '')" | tee "$out/env.txt"
     local short=${epochs:+--epochs $epochs}
-    timeout 200 python3 -m runner bench specs/report/ce_momentum.toml --set device="$device" \
+    timeout 200 python3 -m mininet bench specs/report/ce_momentum.toml --set device="$device" \
         --repeats "$repeats" $short 2>&1 | tee "$out/bench_r20.txt"
-    timeout 200 python3 -m runner bench specs/report/ce_momentum.toml --set device="$device" \
+    timeout 200 python3 -m mininet bench specs/report/ce_momentum.toml --set device="$device" \
         --repeats "$repeats" --repetitions 1000 --epochs "${epochs:-20}" 2>&1 | tee "$out/bench_r1000.txt"
     timeout 120 python3 -m pytest -q -p no:cacheprovider 2>&1 | tail -20 | tee "$out/pytest.txt"
 }

@@ -63,7 +63,7 @@ def test_readme_new_layer_block_is_the_real_class():
     """The README shows a layer type as the one class it is: the text of the real spec class."""
     import inspect
 
-    from runner.spec.layers import LeakyReLUSpec
+    from mininet.runner.spec.layers import LeakyReLUSpec
 
     block = _block('builds = "LeakyReLU"')
     assert block == inspect.getsource(LeakyReLUSpec)  # getsource includes the decorator

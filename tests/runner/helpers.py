@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.spec.load import load_spec
+from mininet.runner.spec.load import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_FILES = sorted(p for p in (ROOT / "specs").rglob("*.toml"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from runner.cli import main
+from mininet.runner.cli import main
 
 TINY = """\
 name = "{name}"

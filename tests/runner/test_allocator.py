@@ -7,16 +7,16 @@ import sys
 
 import pytest
 
-from runner.cli.allocator import _glibc
+from mininet.runner.cli.allocator import _glibc
 
 # Six 4 MiB blocks alive together, then freed, ten times over; prints the minor page faults per round.
 CHURN = r"""
 import ctypes, resource, sys
 sys.path[:0] = {path!r}
 if {tuned}:
-    from runner.cli.allocator import keep_freed_memory
+    from mininet.runner.cli.allocator import keep_freed_memory
     assert keep_freed_memory()
-from runner.cli.allocator import _glibc
+from mininet.runner.cli.allocator import _glibc
 libc = _glibc()
 libc.free.argtypes = [ctypes.c_void_p]
 libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
@@ -55,7 +55,7 @@ def test_freed_blocks_are_reused_without_page_faults():
 
 
 def test_opt_out(monkeypatch):
-    import runner.cli.allocator as allocator
+    import mininet.runner.cli.allocator as allocator
 
     monkeypatch.setattr(allocator, "_tuned", None)
     monkeypatch.setenv("MININET_MALLOC_TUNING", "0")
@@ -66,8 +66,8 @@ def test_opt_out(monkeypatch):
 def test_the_command_sets_it(monkeypatch):
     from click.testing import CliRunner
 
-    import runner.cli.allocator as allocator
-    from runner.cli import main
+    import mininet.runner.cli.allocator as allocator
+    from mininet.runner.cli import main
 
     monkeypatch.setattr(allocator, "_tuned", None)
     monkeypatch.delenv("MININET_MALLOC_TUNING", raising=False)

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from runner.results.files import atomic_path, atomic_write, write_text
+from mininet.runner.results.files import atomic_path, atomic_write, write_text
 
 
 def leftovers(folder, keep):

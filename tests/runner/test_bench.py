@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from runner.measure.bench import Case, peak_memory_mib
-from runner.cli import main
-from runner.train import prepare
+from mininet.runner.measure.bench import Case, peak_memory_mib
+from mininet.runner.cli import main
+from mininet.runner.train import prepare
 
 from helpers import ROOT, load, shortened
 
@@ -52,7 +52,7 @@ def test_peak_memory_counts_what_a_run_allocates():
 
 
 def test_table_ratios_are_medians_divided():
-    from runner.measure.bench import Timing, table_rows
+    from mininet.runner.measure.bench import Timing, table_rows
 
     def timing(label, backend, runs):
         return Timing(Case(label, backend, "", []), runs, [r / 100 for r in runs], None)

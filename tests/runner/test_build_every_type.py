@@ -17,9 +17,9 @@ import pytest
 import torch
 
 import mininet
-import runner.train  # noqa: F401  (registers both backends)
-from runner.registry import BACKENDS, REGISTRY
-from runner.train.build import construct
+import mininet.runner.train  # noqa: F401  (registers both backends)
+from mininet.runner.registry import BACKENDS, REGISTRY
+from mininet.runner.train.build import construct
 
 F64 = torch.float64
 #: a value for each required field (and each inferable size a resolved spec would have)

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 import mininet
-from runner.cli import main
+from mininet.runner.cli import main
 
 from helpers import ROOT, SPEC_FILES
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from runner.results.checkpoint import evaluate, read_checkpoint
-from runner.train.metrics import METRICS
+from mininet.runner.results.checkpoint import evaluate, read_checkpoint
+from mininet.runner.train.metrics import METRICS
 
 from results_helpers import BATCHNORM_DROPOUT, MLP, compared, invoke, write_spec
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from runner.cli import main
+from mininet.runner.cli import main
 
 from test_spec_errors import LAYER2, edit
 

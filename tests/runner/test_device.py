@@ -6,7 +6,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from runner.cli import main
+from mininet.runner.cli import main
 
 from test_spec_errors import edit
 

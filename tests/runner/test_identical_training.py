@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from runner.registry import REGISTRY
-from runner.spec import AvgPool2dSpec, BatchNorm2dSpec
-from runner.train import choose_executor, prepare, run_backend, run_spec
+from mininet.runner.registry import REGISTRY
+from mininet.runner.spec import AvgPool2dSpec, BatchNorm2dSpec
+from mininet.runner.train import choose_executor, prepare, run_backend, run_spec
 
 from helpers import ROOT, SPEC_FILES, load, shortened
 

@@ -8,10 +8,10 @@ from typing import Literal
 import pytest
 from click.testing import CliRunner
 
-import runner.train  # noqa: F401  (registers both backends)
-from runner.cli import main
-from runner.registry import KINDS, REGISTRY, builder, spec_component
-from runner.spec import Spec, Strict
+import mininet.runner.train  # noqa: F401  (registers both backends)
+from mininet.runner.cli import main
+from mininet.runner.registry import KINDS, REGISTRY, builder, spec_component
+from mininet.runner.spec import Spec, Strict
 
 
 def invoke(*args: str):

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from runner.train.metrics import epoch_metrics, loss_targets
-from runner.spec import BCEWithLogitsSpec, CrossEntropySpec, HuberSpec, L1Spec, MSESpec, NLLSpec
+from mininet.runner.train.metrics import epoch_metrics, loss_targets
+from mininet.runner.spec import BCEWithLogitsSpec, CrossEntropySpec, HuberSpec, L1Spec, MSESpec, NLLSpec
 
 R, N_TRAIN, N_TEST, C = 3, 40, 25, 4
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from helpers import ROOT, load, shortened
-from runner.train import run_spec
+from mininet.runner.train import run_spec
 
 
 @pytest.mark.parametrize("executor", ["sequential", "vectorized"])

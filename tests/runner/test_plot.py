@@ -11,9 +11,9 @@ pytest.importorskip("matplotlib")
 from matplotlib.colors import to_rgb    # noqa: E402
 from matplotlib.image import imread    # noqa: E402
 
-from runner.train.metrics import METRICS  # noqa: E402
-from runner.results.plot import COLORS, DPI, PANELS, learning_curves  # noqa: E402
-from runner.results.rundir import load_run  # noqa: E402
+from mininet.runner.train.metrics import METRICS  # noqa: E402
+from mininet.runner.results.plot import COLORS, DPI, PANELS, learning_curves  # noqa: E402
+from mininet.runner.results.rundir import load_run  # noqa: E402
 
 from results_helpers import compared, invoke, write_spec    # noqa: E402
 

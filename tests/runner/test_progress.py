@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from runner.cli.progress import Progress
+from mininet.runner.cli.progress import Progress
 
 from results_helpers import invoke, write_spec
 
-MININET = [sys.executable, "-m", "runner"]
+MININET = [sys.executable, "-m", "mininet"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -10,11 +10,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from runner.cli import main
-from runner.spec.load import load, load_points
-from runner.spec.render import render
-from runner.spec.toml_writer import dumps
-from runner.train import run_spec
+from mininet.runner.cli import main
+from mininet.runner.spec.load import load, load_points
+from mininet.runner.spec.render import render
+from mininet.runner.spec.toml_writer import dumps
+from mininet.runner.train import run_spec
 
 from helpers import ROOT, SPEC_FILES
 

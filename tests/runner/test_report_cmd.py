@@ -6,10 +6,10 @@ import math
 
 import torch
 
-from runner.train.metrics import METRICS
-from runner.results.report import COLUMNS, HEADERS, compare_text, summary_table
-from runner.results.stats import parse_margins
-from runner.train import RunResult
+from mininet.runner.train.metrics import METRICS
+from mininet.runner.results.report import COLUMNS, HEADERS, compare_text, summary_table
+from mininet.runner.results.stats import parse_margins
+from mininet.runner.train import RunResult
 
 from results_helpers import compared, invoke, write_spec
 

@@ -9,12 +9,12 @@ import re
 import pytest
 import torch
 
-from runner.spec.shapes import resolve
-from runner.results.checkpoint import spec_from_text
-from runner.spec.load import load_spec
-from runner.train.metrics import METRICS
-from runner.spec.render import render_spec
-from runner.results.rundir import file_stem, load_run
+from mininet.runner.spec.shapes import resolve
+from mininet.runner.results.checkpoint import spec_from_text
+from mininet.runner.spec.load import load_spec
+from mininet.runner.train.metrics import METRICS
+from mininet.runner.spec.render import render_spec
+from mininet.runner.results.rundir import file_stem, load_run
 
 from helpers import SPEC_FILES
 from results_helpers import compared, invoke, write_spec

@@ -8,7 +8,7 @@ import itertools
 import torch
 import torch.nn.functional as F
 
-from runner.spec.shapes import _window_out
+from mininet.runner.spec.shapes import _window_out
 
 
 def _torch_size(op, size: int, **kwargs) -> int:

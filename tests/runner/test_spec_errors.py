@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pytest
 from click.testing import CliRunner
 
-from runner.cli import main
-from runner.spec.load import SpecError, load_points, load_spec
-from runner.spec.toml_lines import key_lines, line_of
+from mininet.runner.cli import main
+from mininet.runner.spec.load import SpecError, load_points, load_spec
+from mininet.runner.spec.toml_lines import key_lines, line_of
 
 BASE = """\
 name = "tiny"
@@ -272,14 +272,14 @@ def test_corpus_is_large_and_bases_are_valid(tmp_path):
 @pytest.fixture
 def no_training(monkeypatch):
     """Fail loudly if a command got as far as drawing data or training."""
-    import runner.cli.training
-    import runner.train.loop
+    import mininet.runner.cli.training
+    import mininet.runner.train.loop
 
     def forbidden(*args, **kwargs):
         raise AssertionError("training started for a bad spec")
 
-    monkeypatch.setattr(runner.cli.training, "run_spec", forbidden)
-    monkeypatch.setattr(runner.train.loop, "make_dataset", forbidden)
+    monkeypatch.setattr(mininet.runner.cli.training, "run_spec", forbidden)
+    monkeypatch.setattr(mininet.runner.train.loop, "make_dataset", forbidden)
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from runner.results.stats import DEFAULT_MARGINS, Margin, paired_difference, parse_margins, t_cdf, t_quantile
+from mininet.runner.results.stats import DEFAULT_MARGINS, Margin, paired_difference, parse_margins, t_cdf, t_quantile
 
 # Student's t quantiles from published tables (R's qt, 15 significant digits)
 T_TABLE = [

@@ -6,11 +6,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from runner.cli import main
-from runner.spec.load import load_points
-from runner.spec.overrides import (OverrideError, format_key, grid, parse_key, parse_value, parse_values,
+from mininet.runner.cli import main
+from mininet.runner.spec.load import load_points
+from mininet.runner.spec.overrides import (OverrideError, format_key, grid, parse_key, parse_value, parse_values,
                               point_label, set_path)
-from runner.train import run_spec
+from mininet.runner.train import run_spec
 
 from helpers import ROOT
 
@@ -181,7 +181,7 @@ def test_ctrl_c_keeps_finished_points_and_names_the_rest(monkeypatch):
             raise KeyboardInterrupt
         return run_spec(spec, *args, **kwargs)
 
-    monkeypatch.setattr("runner.cli.training.run_spec", interrupted_on_second)
+    monkeypatch.setattr("mininet.runner.cli.training.run_spec", interrupted_on_second)
     result = invoke("compare", REPORT, *TINY, "--backends", "mininet")
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output

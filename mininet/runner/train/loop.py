@@ -1,8 +1,8 @@
 """The one training loop both backends share; a backend contributes only its trainer's ``step``.
 
 For repetition k everything random is drawn from ``seed + k`` by backend-neutral code (see
-``runner.train.seeds``): the data set, the initial parameters (loaded into both backends) and every
-epoch's batch order. Metrics are computed on whole sets, in eval mode, by ``runner.train.metrics``
+``mininet.runner.train.seeds``): the data set, the initial parameters (loaded into both backends) and every
+epoch's batch order. Metrics are computed on whole sets, in eval mode, by ``mininet.runner.train.metrics``
 for both.
 """
 

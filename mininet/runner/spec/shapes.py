@@ -2,7 +2,7 @@
 
 A sample is a vector (an int: its width) or an image (a tuple: channels, height, width). One walk
 over the layers both fills the sizes a spec leaves out (:func:`resolve`) and finds the ones
-that do not fit (``runner.spec.checks``), so the two cannot disagree. Each layer type that changes or
+that do not fit (``mininet.runner.spec.checks``), so the two cannot disagree. Each layer type that changes or
 constrains the shape has a rule, registered as ``("shared", "shape", type)``; a type without one
 (activations, dropout, ...) keeps the shape of its input. Convolution and pooling sizes follow
 torch's formulas.

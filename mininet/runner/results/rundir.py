@@ -1,13 +1,13 @@
 """Run directories: everything a finished ``run`` or ``compare`` leaves behind, and reading it back.
 
-Layout of ``RUN_DIR`` (every file written whole or not at all, by ``runner.results.files``)::
+Layout of ``RUN_DIR`` (every file written whole or not at all, by ``mininet.runner.results.files``)::
 
     run.json                          what ran: command line, environment, seeds, backends, timings, files
     specs/<spec>.toml                 each resolved spec (inferred widths filled in); re-validates as is
     metrics.csv, metrics.jsonl        per spec, backend, repetition and epoch: the four metrics
     summary.txt                       the printed tables, byte for byte
     summary.csv, summary.json         the summary table's numbers (and the paired statistics)
-    checkpoints/<spec>/<backend>-<k>.pt   final parameters of repetition k (see runner.checkpoint)
+    checkpoints/<spec>/<backend>-<k>.pt   final parameters of repetition k (see checkpoint.py)
     figures/                          written by ``mininet plot`` / ``--plot``
 
 Floats in CSV files are written with ``repr`` (shortest text that reads back to the same float), so
@@ -57,7 +57,7 @@ class RunDirError(ValueError):
 
 # --------------------------------------------------------------------------- writing files
 def write_file(path: str | Path, data: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to ``path``, whole or not at all (runner.results.files)."""
+    """Write text (UTF-8) or bytes to ``path``, whole or not at all (files.py)."""
     with atomic_write(path, "wb" if isinstance(data, bytes) else "w") as f:
         f.write(data)
 
@@ -109,19 +109,15 @@ def _cpu_name() -> str:
 
 def environment(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Versions, machine and command line: what a reader needs to reproduce or trust a run."""
-    from importlib.metadata import PackageNotFoundError, version
+    import mininet
 
-    try:
-        mininet_version = version("mininet")
-    except PackageNotFoundError:
-        mininet_version = None
     argv = list(sys.argv if argv is None else argv)
     gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
     return {
         "command": shlex.join([Path(argv[0]).name] + argv[1:]) if argv else "",
         "argv": argv,
         "cwd": os.getcwd(),
-        "mininet": mininet_version,
+        "mininet": mininet.__version__,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "os": platform.platform(),

@@ -13,7 +13,7 @@ They run before any data is drawn or any model is built, and find every mismatch
   an optimizer with momentum;
 * the device: ``cuda`` needs a GPU that this torch can see.
 
-Each finding is ``(key path, message)``; :mod:`runner.spec.load` adds the file and line.
+Each finding is ``(key path, message)``; :mod:`mininet.runner.spec.load` adds the file and line.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The data tables of a spec: ``[data] type = ...``; the data sets themselves are in ``runner.data``."""
+"""The data tables of a spec: ``[data] type = ...``; the data sets themselves are in ``mininet.runner.data``."""
 
 from __future__ import annotations
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import click
 
+from ... import __version__
 from . import bench, results, specs, training
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mininet")
+@click.version_option(__version__, prog_name="mininet")
 def main() -> None:
     """mininet: hand-written backpropagation, trained side by side with torch.nn from a TOML spec.
 

@@ -61,7 +61,7 @@ def paired_stats(results: Sequence[RunResult], reference: str = "torch",
     """Per spec, non-reference backend and metric: the paired differences to the reference backend.
 
     Each item: ``spec``, ``backend``, ``reference``, ``metric`` and ``stats`` (a
-    :class:`~runner.stats.PairedDifference`, or None when no pair has both values finite).
+    :class:`~mininet.runner.stats.PairedDifference`, or None when no pair has both values finite).
     """
     margins = DEFAULT_MARGINS if margins is None else margins
     by_spec: dict[str, dict[str, RunResult]] = {}

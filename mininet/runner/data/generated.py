@@ -2,7 +2,7 @@
 
 Each generator is registered as ``("shared", "data", type)`` and draws ``n`` points from one
 ``torch.Generator``, in float64 on the CPU: ``draw(spec, n, g) -> (x, y, n_classes)``. It reads the
-fields of its data spec (``runner.spec.data_sets``) by name.
+fields of its data spec (``mininet.runner.spec.data_sets``) by name.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ VERSION = 1
 
 
 def spec_from_text(text: str, file: str) -> Spec:
-    """Validate spec TOML text (raises :class:`~runner.spec.load.SpecError`)."""
+    """Validate spec TOML text (raises :class:`~mininet.runner.spec.load.SpecError`)."""
     return validate(tomllib.loads(text), file)
 
 

@@ -1,7 +1,7 @@
 """Training a spec: the data, initial parameters and batch order of each repetition drawn once,
 every component built on either backend from its spec class, and one loop that both backends share.
 
-    from runner.train import run_spec
+    from mininet.runner.train import run_spec
     results = run_spec(spec)        # one RunResult per backend
 """
 

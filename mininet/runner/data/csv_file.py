@@ -2,7 +2,7 @@
 naming the file and line (:class:`DataError`).
 
 Both the spec checks (how many features and classes the file has) and the training (its rows) read
-it here. The ``spec`` arguments are ``csv`` data specs (``runner.spec.data_sets.CsvData``).
+it here. The ``spec`` arguments are ``csv`` data specs (``mininet.runner.spec.data_sets.CsvData``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ A component spec (a layer, loss, optimizer or scheduler) states the torch.nn / m
 builds in ``builds``; its pydantic fields are that class's constructor arguments, by name, except
 those listed in ``not_arguments`` (e.g. a layer's ``init``, which the runner applies itself). Fields
 named in ``tensors`` are lists in TOML and tensors in the constructor (class weights). One generic
-builder (``runner.train.build``) constructs it on either backend from that alone.
+builder (``mininet.runner.train.build``) constructs it on either backend from that alone.
 """
 
 from __future__ import annotations

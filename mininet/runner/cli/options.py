@@ -119,7 +119,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 def plot_module():
-    """runner.results.plot, or exit with the install hint when matplotlib is missing."""
+    """mininet.runner.results.plot, or exit with the install hint when matplotlib is missing."""
     from ..results import plot
 
     try:

@@ -6,8 +6,8 @@ Loading a spec file goes through four stages, and each stage reports all it find
 2. overrides: ``--set KEY=VALUE`` and the sweep (the spec's ``sweep`` table and ``--sweep``), whose
    key paths must parse and, for sweeps, name a place that exists in the spec;
 3. every point of the sweep (one point without a sweep) is validated by the pydantic models of
-   :mod:`runner.spec` (its models) -- unknown keys and types with a "did you mean", types and ranges;
-4. the static checks of :mod:`runner.spec.checks` -- widths, data file, inits.
+   :mod:`mininet.runner.spec` (its models) -- unknown keys and types with a "did you mean", types and ranges;
+4. the static checks of :mod:`mininet.runner.spec.checks` -- widths, data file, inits.
 
 Each :class:`Problem` carries the key path (``model.layers[2].in_features``) and the TOML line of
 that key, or of its nearest parent when the key is not written (a missing or default value); a value

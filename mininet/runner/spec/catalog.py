@@ -1,8 +1,8 @@
 """What a spec can name, read from the registry: every component with its parameters and backends.
 
 ``mininet list`` prints this; nothing here is written by hand, so a component registered with
-:func:`runner.registry.spec_component` shows up by itself, with the backends that have the class it
-``builds`` (or a hand-written :func:`runner.registry.builder`).
+:func:`mininet.runner.registry.spec_component` shows up by itself, with the backends that have the class it
+``builds`` (or a hand-written :func:`mininet.runner.registry.builder`).
 """
 
 from __future__ import annotations
