@@ -1,0 +1,289 @@
+"""One direction of one recurrent layer over a whole sequence, forward and backward through time.
+
+Shared by the layers (``RNN``, ``LSTM``, ``GRU``: one scan per layer and direction) and the cells
+(``RNNCell``, ``LSTMCell``, ``GRUCell``: a scan of one step). Tensors are time-major,
+``(T, *lead, features)`` with ``lead`` = ``(B,)``, or ``(R, B)`` for replicated weights (a leading
+replica dimension ``R`` on every weight).
+
+The work is arranged for speed on small batches: the input projection of all time steps is one
+matrix product before the loop, each step runs one ``addmm`` for the recurrent part and its activations
+on slices of one gate buffer, and backward accumulates every weight gradient with one product over all
+time steps after the loop. Time runs in processing order inside (a reverse direction flips its
+projected input and its outputs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+@dataclass
+class Weights:
+    """The parameters of one layer and direction (``None`` where the layer has none)."""
+
+    w_ih: torch.Tensor
+    w_hh: torch.Tensor
+    b_ih: torch.Tensor | None
+    b_hh: torch.Tensor | None
+    w_hr: torch.Tensor | None = None
+
+
+@dataclass
+class Grads:
+    w_ih: torch.Tensor
+    w_hh: torch.Tensor
+    b_ih: torch.Tensor | None
+    b_hh: torch.Tensor | None
+    w_hr: torch.Tensor | None
+
+
+# ---------------------------------------------------------------- products with 2-D or replicated weights
+def _step_mm(add: torch.Tensor | None, h: torch.Tensor, w: torch.Tensor, out: torch.Tensor | None = None,
+             transpose: bool = True) -> torch.Tensor:
+    """``add + h @ w^T`` (``h @ w`` with ``transpose=False``) for one step: ``addmm`` for a 2-D weight,
+    ``baddbmm`` for replicated weights ``(R, ., .)`` and ``h`` of shape ``(R, B, .)``."""
+    if w.dim() == 2:
+        wt = w.t() if transpose else w
+        if add is None:
+            return torch.mm(h, wt, out=out)
+        return torch.addmm(add, h, wt, out=out)
+    wt = w.transpose(1, 2) if transpose else w
+    if add is None:
+        return torch.bmm(h, wt, out=out)
+    return torch.baddbmm(add, h, wt, out=out)
+
+
+def _project(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    """``x @ w^T + b`` for every time step at once: ``x`` is ``(T, *lead, in)``."""
+    if w.dim() == 2:
+        x2 = x.reshape(-1, x.shape[-1])
+        y = torch.mm(x2, w.t()) if b is None else torch.addmm(b, x2, w.t())
+        return y.view(*x.shape[:-1], w.shape[0])
+    # replicated: (T, R, B, in) -> (R, T*B, in), one batched product, back to (T, R, B, out)
+    T, R = x.shape[0], x.shape[1]
+    xr = x.transpose(0, 1).reshape(R, -1, x.shape[-1])
+    wt = w.transpose(1, 2)
+    y = torch.bmm(xr, wt) if b is None else torch.baddbmm(b.unsqueeze(1), xr, wt)
+    return y.view(R, T, -1, w.shape[1]).transpose(0, 1)
+
+
+def _row(b: torch.Tensor) -> torch.Tensor:
+    """A bias as a row that broadcasts over the samples: ``(G,)``, or ``(R, 1, G)`` when replicated."""
+    return b if b.dim() == 1 else b.unsqueeze(-2)
+
+
+def _by_replica(t: torch.Tensor) -> torch.Tensor:
+    """``(T, R, B, f)`` -> ``(R, T*B, f)``: the rows of each replica together."""
+    return t.transpose(0, 1).reshape(t.shape[1], -1, t.shape[-1])
+
+
+def _weight_grad(g: torch.Tensor, x: torch.Tensor, replicated: bool) -> torch.Tensor:
+    """sum over every time step and sample of ``g^T x``: ``(out, in)``, or ``(R, out, in)``."""
+    if not replicated:
+        return torch.mm(g.reshape(-1, g.shape[-1]).t(), x.reshape(-1, x.shape[-1]))
+    return torch.bmm(_by_replica(g).transpose(1, 2), _by_replica(x))
+
+
+def _bias_grad(g: torch.Tensor, replicated: bool) -> torch.Tensor:
+    return _by_replica(g).sum(1) if replicated else g.reshape(-1, g.shape[-1]).sum(0)
+
+
+def _input_grad(g: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``g @ w`` for every time step: ``(T, *lead, out)`` -> ``(T, *lead, in)``."""
+    if w.dim() == 2:
+        return torch.mm(g.reshape(-1, g.shape[-1]), w).view(*g.shape[:-1], w.shape[1])
+    return torch.matmul(g, w.unsqueeze(0))  # (T, R, B, out) @ (1, R, out, in)
+
+
+# ---------------------------------------------------------------- the scan
+@dataclass
+class Saved:
+    """What forward keeps for backward (processing order; index 0 of the state buffers is h0/c0)."""
+
+    mode: str
+    reverse: bool
+    x: torch.Tensor  # (T, *lead, in), time order
+    acts: torch.Tensor  # (T, *lead, G*H): activated gates (RNN: the new states)
+    hs: torch.Tensor  # (T+1, *lead, Hr): h0, h_1, ..., h_T
+    cs: torch.Tensor | None = None  # LSTM: (T+1, *lead, H)
+    tanh_c: torch.Tensor | None = None  # LSTM: (T, *lead, H)
+    h_raw: torch.Tensor | None = None  # LSTM with projection: o * tanh(c) before W_hr, (T, *lead, H)
+    hh_n: torch.Tensor | None = None  # GRU: W_hn h + b_hn, (T, *lead, H)
+
+
+def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, w: Weights,
+            reverse: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved]:
+    """Run one direction over ``x`` (``(T, *lead, in)``): returns the outputs ``(T, *lead, Hr)`` in
+    time order, h_n, c_n (LSTM, else None) and what backward needs."""
+    T = x.shape[0]
+    lead = tuple(h0.shape[:-1])
+    H = w.w_hh.shape[-2] // GATES[mode]
+    # x W_ih^T + b_ih for all steps at once; LSTM and RNN add b_hh here too (GRU keeps b_hn apart)
+    xw = _project(x, w.w_ih, w.b_ih)
+    if w.b_hh is not None and mode != "GRU":
+        xw = xw + _row(w.b_hh)
+    if reverse:
+        xw = xw.flip(0)
+    opts = {"dtype": x.dtype, "device": x.device}
+    hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
+    hs[0] = h0
+    acts = torch.empty((T, *lead, w.w_hh.shape[-2]), **opts)
+    saved = Saved(mode, reverse, x, acts, hs)
+    if mode == "LSTM":
+        _lstm_scan(xw, w, H, saved, c0)
+    elif mode == "GRU":
+        _gru_scan(xw, w, H, saved)
+    else:
+        tanh = mode == "RNN_TANH"
+        for s in range(T):
+            h = _step_mm(xw[s], hs[s], w.w_hh, out=hs[s + 1])
+            h.tanh_() if tanh else h.relu_()
+    out = hs[1:].flip(0) if reverse else hs[1:]
+    c_n = None if saved.cs is None else saved.cs[T]
+    return out, hs[T], c_n, saved
+
+
+def _lstm_scan(xw: torch.Tensor, w: Weights, H: int, saved: Saved, c0: torch.Tensor) -> None:
+    T, hs, acts = xw.shape[0], saved.hs, saved.acts
+    shape = (T, *acts.shape[1:-1], H)
+    cs = torch.empty((T + 1, *shape[1:]), dtype=xw.dtype, device=xw.device)
+    cs[0] = c0
+    tanh_c = torch.empty(shape, dtype=xw.dtype, device=xw.device)
+    h_raw = None if w.w_hr is None else torch.empty(shape, dtype=xw.dtype, device=xw.device)
+    for s in range(T):
+        gates = _step_mm(xw[s], hs[s], w.w_hh, out=acts[s])  # (i, f, g, o) pre-activations
+        gates[..., : 2 * H].sigmoid_()
+        gates[..., 2 * H: 3 * H].tanh_()
+        gates[..., 3 * H:].sigmoid_()
+        i, f, g, o = gates[..., :H], gates[..., H: 2 * H], gates[..., 2 * H: 3 * H], gates[..., 3 * H:]
+        torch.mul(f, cs[s], out=cs[s + 1]).addcmul_(i, g)  # c' = f * c + i * g
+        torch.tanh(cs[s + 1], out=tanh_c[s])
+        if h_raw is None:
+            torch.mul(o, tanh_c[s], out=hs[s + 1])
+        else:
+            torch.mul(o, tanh_c[s], out=h_raw[s])
+            _step_mm(None, h_raw[s], w.w_hr, out=hs[s + 1])
+    saved.cs, saved.tanh_c, saved.h_raw = cs, tanh_c, h_raw
+
+
+def _gru_scan(xw: torch.Tensor, w: Weights, H: int, saved: Saved) -> None:
+    T, hs, acts = xw.shape[0], saved.hs, saved.acts
+    hh_n = torch.empty((T, *acts.shape[1:-1], H), dtype=xw.dtype, device=xw.device)
+    for s in range(T):
+        hg = _step_mm(None if w.b_hh is None else _row(w.b_hh), hs[s], w.w_hh)  # W_hh h + b_hh, split (r, z, n)
+        a = acts[s]
+        torch.add(xw[s][..., : 2 * H], hg[..., : 2 * H], out=a[..., : 2 * H]).sigmoid_()  # r, z
+        hh_n[s] = hg[..., 2 * H:]
+        r, z, n = a[..., :H], a[..., H: 2 * H], a[..., 2 * H:]
+        torch.addcmul(xw[s][..., 2 * H:], r, hh_n[s], out=n).tanh_()  # n = tanh(x_n + r * (W_hn h + b_hn))
+        # h' = (1 - z) * n + z * h = (h - n) * z + n
+        torch.sub(hs[s], n, out=hs[s + 1]).mul_(z).add_(n)
+    saved.hh_n = hh_n
+
+
+def bptt(saved: Saved, w: Weights, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | None,
+             grad_cn: torch.Tensor | None, replicated: bool
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Grads]:
+    """Backward through time: the gradients of x (time order), h0, c0 (LSTM) and of the weights, from
+    the gradients of the outputs (time order; None: zero) and of h_n, c_n (None: zero)."""
+    mode, hs = saved.mode, saved.hs
+    T = hs.shape[0] - 1
+    if grad_out is not None and saved.reverse:
+        grad_out = grad_out.flip(0)
+    dh = torch.zeros_like(hs[0]) if grad_hn is None else grad_hn
+    grad_hr = None
+    if mode == "LSTM":
+        d_gates, dh, dc, grad_hr = _lstm_bptt(saved, w, grad_out, dh, grad_cn, replicated)
+        d_hgates = d_gates
+    elif mode == "GRU":
+        d_gates, d_hgates, dh = _gru_bptt(saved, w, grad_out, dh)
+        dc = None
+    else:
+        dc = None
+        d_gates = torch.empty_like(saved.hs[1:])
+        relu = mode == "RNN_RELU"
+        # the activation's derivative at every step at once, from the outputs: 1 - h'^2, or [h' > 0]
+        slope = (hs[1:] > 0).to(hs.dtype) if relu else 1 - hs[1:] * hs[1:]
+        for s in range(T - 1, -1, -1):
+            if grad_out is not None:
+                dh = dh + grad_out[s]
+            torch.mul(dh, slope[s], out=d_gates[s])
+            dh = _step_mm(None, d_gates[s], w.w_hh, transpose=False)
+        d_hgates = d_gates
+    # every weight gradient: one product over all time steps
+    dx_gates = d_gates.flip(0) if saved.reverse else d_gates  # back to time order, to meet x
+    grads = Grads(
+        w_ih=_weight_grad(dx_gates, saved.x, replicated),
+        w_hh=_weight_grad(d_hgates, hs[:-1], replicated),
+        b_ih=None if w.b_ih is None else _bias_grad(d_gates, replicated),
+        b_hh=None if w.b_hh is None else _bias_grad(d_hgates, replicated),
+        w_hr=grad_hr)
+    return _input_grad(dx_gates, w.w_ih), dh, dc, grads
+
+
+def _lstm_bptt(saved: Saved, w: Weights, grad_out: torch.Tensor | None, dh: torch.Tensor,
+                   grad_cn: torch.Tensor | None, replicated: bool):
+    acts, cs, tanh_c, h_raw = saved.acts, saved.cs, saved.tanh_c, saved.h_raw
+    T = acts.shape[0]
+    H = cs.shape[-1]
+    lead = acts.shape[1:-1]
+    i, f, g, o = acts[..., :H], acts[..., H: 2 * H], acts[..., 2 * H: 3 * H], acts[..., 3 * H:]
+    # Every step's local derivatives at once (vectorised over time), so the loop is short:
+    #   h = o * tanh(c): dc += dh * o * (1 - tanh(c)^2), d a_o = dh * tanh(c) * o (1 - o)
+    #   c = f * c_prev + i * g: d a_i = dc * g * i (1 - i), d a_f = dc * c_prev * f (1 - f),
+    #                           d a_g = dc * i * (1 - g^2), dc_prev = dc * f
+    dc_from_dh = o * (1 - tanh_c * tanh_c)
+    coef = torch.empty_like(acts)
+    torch.mul(g, i * (1 - i), out=coef[..., :H])
+    torch.mul(cs[:-1], f * (1 - f), out=coef[..., H: 2 * H])
+    torch.mul(i, 1 - g * g, out=coef[..., 2 * H: 3 * H])
+    torch.mul(tanh_c, o * (1 - o), out=coef[..., 3 * H:])
+    coef_cell = coef[..., : 3 * H].unflatten(-1, (3, H))
+    d_gates = torch.empty_like(acts)
+    d_cell = d_gates[..., : 3 * H].unflatten(-1, (3, H))
+    d_hs = None if h_raw is None else torch.empty_like(saved.hs[1:])  # dL/dh_t, for W_hr's gradient
+    dc = torch.zeros(*lead, H, dtype=acts.dtype, device=acts.device) if grad_cn is None else grad_cn
+    for s in range(T - 1, -1, -1):
+        if grad_out is not None:
+            dh = dh + grad_out[s]
+        if d_hs is not None:
+            d_hs[s] = dh
+            dh = _step_mm(None, dh, w.w_hr, transpose=False)  # through h = W_hr h_raw
+        dc = torch.addcmul(dc, dh, dc_from_dh[s])
+        torch.mul(dc.unsqueeze(-2), coef_cell[s], out=d_cell[s])
+        torch.mul(dh, coef[s][..., 3 * H:], out=d_gates[s][..., 3 * H:])
+        dc = dc * f[s]
+        dh = _step_mm(None, d_gates[s], w.w_hh, transpose=False)
+    grad_hr = None if d_hs is None else _weight_grad(d_hs, h_raw, replicated)
+    return d_gates, dh, dc, grad_hr
+
+
+def _gru_bptt(saved: Saved, w: Weights, grad_out: torch.Tensor | None, dh: torch.Tensor):
+    acts, hs, hh_n = saved.acts, saved.hs, saved.hh_n
+    T = acts.shape[0]
+    H = hh_n.shape[-1]
+    r, z, n = acts[..., :H], acts[..., H: 2 * H], acts[..., 2 * H:]
+    # h' = (1 - z) n + z h, n = tanh(a_n), a_n = x_n + r * hh_n, r = sigmoid(a_r), z = sigmoid(a_z):
+    #   d a_n = dh' (1 - z)(1 - n^2), d a_z = dh' (h - n) z (1 - z), d a_r = d a_n hh_n r (1 - r)
+    #   the recurrent side sees d a_n * r for its n rows; dh = dh' z + (d hidden gates) W_hh
+    coef_n = (1 - z) * (1 - n * n)
+    coef_z = (hs[:-1] - n) * z * (1 - z)
+    coef_r = hh_n * r * (1 - r)
+    d_gates = torch.empty_like(acts)  # input side (r, z, n)
+    d_hgates = torch.empty_like(acts)  # recurrent side
+    for s in range(T - 1, -1, -1):
+        if grad_out is not None:
+            dh = dh + grad_out[s]
+        dg, dhg = d_gates[s], d_hgates[s]
+        torch.mul(dh, coef_n[s], out=dg[..., 2 * H:])
+        torch.mul(dh, coef_z[s], out=dg[..., H: 2 * H])
+        torch.mul(dg[..., 2 * H:], coef_r[s], out=dg[..., :H])
+        dhg[..., : 2 * H] = dg[..., : 2 * H]
+        torch.mul(dg[..., 2 * H:], r[s], out=dhg[..., 2 * H:])
+        dh = _step_mm(dh * z[s], dhg, w.w_hh, transpose=False)
+    return d_gates, d_hgates, dh
