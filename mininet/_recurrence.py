@@ -101,15 +101,30 @@ def _input_grad(g: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- the scan
+def _lstm_order(w: Weights) -> tuple[Weights, torch.Tensor]:
+    """The LSTM's weights with their gate rows reordered from torch's (i, f, g, o) to (o, i, f, g):
+    the three sigmoid gates are then one slice in forward, the three gates that dc drives one slice in
+    backward. Returns the reordered weights and the permutation that restores torch's order."""
+    H = w.w_hh.shape[-2] // 4
+    perm = torch.cat([torch.arange(3 * H, 4 * H), torch.arange(0, 3 * H)]).to(w.w_hh.device)
+    def reorder(t: torch.Tensor | None, dim: int) -> torch.Tensor | None:
+        return None if t is None else t.index_select(dim, perm)
+
+    return (Weights(reorder(w.w_ih, -2), reorder(w.w_hh, -2), reorder(w.b_ih, -1), reorder(w.b_hh, -1), w.w_hr),
+            torch.argsort(perm))
+
+
 @dataclass
 class Saved:
     """What forward keeps for backward (processing order; index 0 of the state buffers is h0/c0)."""
 
     mode: str
     reverse: bool
+    w: Weights  # the weights as the scan used them (LSTM: gate rows reordered)
     x: torch.Tensor  # (T, *lead, in), time order
-    acts: torch.Tensor  # (T, *lead, G*H): activated gates (RNN: the new states)
+    acts: torch.Tensor  # (T, *lead, G*H): activated gates (RNN: unused)
     hs: torch.Tensor  # (T+1, *lead, Hr): h0, h_1, ..., h_T
+    unorder: torch.Tensor | None = None  # LSTM: the permutation back to torch's gate order
     cs: torch.Tensor | None = None  # LSTM: (T+1, *lead, H)
     tanh_c: torch.Tensor | None = None  # LSTM: (T, *lead, H)
     h_raw: torch.Tensor | None = None  # LSTM with projection: o * tanh(c) before W_hr, (T, *lead, H)
@@ -117,26 +132,30 @@ class Saved:
 
 
 def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, w: Weights,
-            reverse: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved]:
+         reverse: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved]:
     """Run one direction over ``x`` (``(T, *lead, in)``): returns the outputs ``(T, *lead, Hr)`` in
     time order, h_n, c_n (LSTM, else None) and what backward needs."""
     T = x.shape[0]
     lead = tuple(h0.shape[:-1])
     H = w.w_hh.shape[-2] // GATES[mode]
+    unorder = None
+    if mode == "LSTM":
+        w, unorder = _lstm_order(w)
     # x W_ih^T + b_ih for all steps at once; LSTM and RNN add b_hh here too (GRU keeps b_hn apart)
-    xw = _project(x, w.w_ih, w.b_ih)
+    bias = w.b_ih
     if w.b_hh is not None and mode != "GRU":
-        xw = xw + _row(w.b_hh)
+        bias = w.b_ih + w.b_hh
+    xw = _project(x, w.w_ih, bias)
     if reverse:
         xw = xw.flip(0)
     opts = {"dtype": x.dtype, "device": x.device}
     hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
     hs[0] = h0
-    acts = torch.empty((T, *lead, w.w_hh.shape[-2]), **opts)
-    saved = Saved(mode, reverse, x, acts, hs)
+    saved = Saved(mode, reverse, w, x, xw, hs, unorder)
     if mode == "LSTM":
         _lstm_scan(xw, w, H, saved, c0)
     elif mode == "GRU":
+        saved.acts = torch.empty_like(xw)
         _gru_scan(xw, w, H, saved)
     else:
         tanh = mode == "RNN_TANH"
@@ -149,25 +168,31 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
 
 
 def _lstm_scan(xw: torch.Tensor, w: Weights, H: int, saved: Saved, c0: torch.Tensor) -> None:
-    T, hs, acts = xw.shape[0], saved.hs, saved.acts
-    shape = (T, *acts.shape[1:-1], H)
+    """Gates in the order (o, i, f, g), activated in place in ``xw``, which becomes ``saved.acts``."""
+    T, hs = xw.shape[0], saved.hs
+    shape = (T, *xw.shape[1:-1], H)
     cs = torch.empty((T + 1, *shape[1:]), dtype=xw.dtype, device=xw.device)
     cs[0] = c0
     tanh_c = torch.empty(shape, dtype=xw.dtype, device=xw.device)
     h_raw = None if w.w_hr is None else torch.empty(shape, dtype=xw.dtype, device=xw.device)
+    w_hh_t = w.w_hh.transpose(-1, -2)
+    step = torch.Tensor.addmm_ if xw.dim() == 3 else torch.Tensor.baddbmm_
+    # every step's views made at once (unbind): the loop's Python overhead is in the per-step slicing
+    gates_, sig_, tanh_ = xw.unbind(0), xw[..., : 3 * H].unbind(0), xw[..., 3 * H:].unbind(0)
+    o_, i_, f_, g_ = (xw[..., k * H:(k + 1) * H].unbind(0) for k in range(4))
+    hs_, cs_, tc_ = hs.unbind(0), cs.unbind(0), tanh_c.unbind(0)
+    raw_ = None if h_raw is None else h_raw.unbind(0)
     for s in range(T):
-        gates = _step_mm(xw[s], hs[s], w.w_hh, out=acts[s])  # (i, f, g, o) pre-activations
-        gates[..., : 2 * H].sigmoid_()
-        gates[..., 2 * H: 3 * H].tanh_()
-        gates[..., 3 * H:].sigmoid_()
-        i, f, g, o = gates[..., :H], gates[..., H: 2 * H], gates[..., 2 * H: 3 * H], gates[..., 3 * H:]
-        torch.mul(f, cs[s], out=cs[s + 1]).addcmul_(i, g)  # c' = f * c + i * g
-        torch.tanh(cs[s + 1], out=tanh_c[s])
-        if h_raw is None:
-            torch.mul(o, tanh_c[s], out=hs[s + 1])
+        step(gates_[s], hs_[s], w_hh_t)
+        sig_[s].sigmoid_()
+        tanh_[s].tanh_()
+        torch.mul(f_[s], cs_[s], out=cs_[s + 1]).addcmul_(i_[s], g_[s])  # c' = f * c + i * g
+        torch.tanh(cs_[s + 1], out=tc_[s])
+        if raw_ is None:
+            torch.mul(o_[s], tc_[s], out=hs_[s + 1])
         else:
-            torch.mul(o, tanh_c[s], out=h_raw[s])
-            _step_mm(None, h_raw[s], w.w_hr, out=hs[s + 1])
+            torch.mul(o_[s], tc_[s], out=raw_[s])
+            _step_mm(None, raw_[s], w.w_hr, out=hs_[s + 1])
     saved.cs, saved.tanh_c, saved.h_raw = cs, tanh_c, h_raw
 
 
@@ -186,85 +211,102 @@ def _gru_scan(xw: torch.Tensor, w: Weights, H: int, saved: Saved) -> None:
     saved.hh_n = hh_n
 
 
-def bptt(saved: Saved, w: Weights, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | None,
-             grad_cn: torch.Tensor | None, replicated: bool
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Grads]:
+def _dh_before(grad_out: torch.Tensor | None, s: int, d_gates: torch.Tensor, w_hh: torch.Tensor) -> torch.Tensor:
+    """dL/dh_{s-1} = (d a_s) W_hh + dL/d output_{s-1}: one addmm."""
+    add = None if grad_out is None or s == 0 else grad_out[s - 1]
+    return _step_mm(add, d_gates, w_hh, transpose=False)
+
+
+def bptt(saved: Saved, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | None,
+         grad_cn: torch.Tensor | None, replicated: bool
+         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Grads]:
     """Backward through time: the gradients of x (time order), h0, c0 (LSTM) and of the weights, from
     the gradients of the outputs (time order; None: zero) and of h_n, c_n (None: zero)."""
-    mode, hs = saved.mode, saved.hs
+    mode, hs, w = saved.mode, saved.hs, saved.w
     T = hs.shape[0] - 1
     if grad_out is not None and saved.reverse:
         grad_out = grad_out.flip(0)
     dh = torch.zeros_like(hs[0]) if grad_hn is None else grad_hn
     grad_hr = None
-    if mode == "LSTM":
-        d_gates, dh, dc, grad_hr = _lstm_bptt(saved, w, grad_out, dh, grad_cn, replicated)
-        d_hgates = d_gates
-    elif mode == "GRU":
-        d_gates, d_hgates, dh = _gru_bptt(saved, w, grad_out, dh)
-        dc = None
+    dc = None
+    if mode == "GRU":
+        d_gates, d_hgates, dh = _gru_bptt(saved, grad_out, dh)
     else:
-        dc = None
-        d_gates = torch.empty_like(saved.hs[1:])
-        relu = mode == "RNN_RELU"
-        # the activation's derivative at every step at once, from the outputs: 1 - h'^2, or [h' > 0]
-        slope = (hs[1:] > 0).to(hs.dtype) if relu else 1 - hs[1:] * hs[1:]
-        for s in range(T - 1, -1, -1):
-            if grad_out is not None:
-                dh = dh + grad_out[s]
-            torch.mul(dh, slope[s], out=d_gates[s])
-            dh = _step_mm(None, d_gates[s], w.w_hh, transpose=False)
+        if grad_out is not None:
+            dh = dh + grad_out[T - 1]  # the loops below add dL/d output_{s-1} with each step's product
+        if mode == "LSTM":
+            d_gates, dh, dc, grad_hr = _lstm_bptt(saved, grad_out, dh, grad_cn, replicated)
+        else:
+            d_gates = torch.empty_like(saved.hs[1:])
+            # the activation's derivative at every step at once, from the outputs: 1 - h'^2, or [h' > 0]
+            slope = (hs[1:] > 0).to(hs.dtype) if mode == "RNN_RELU" else 1 - hs[1:] * hs[1:]
+            for s in range(T - 1, -1, -1):
+                torch.mul(dh, slope[s], out=d_gates[s])
+                dh = _dh_before(grad_out, s, d_gates[s], w.w_hh)
         d_hgates = d_gates
     # every weight gradient: one product over all time steps
     dx_gates = d_gates.flip(0) if saved.reverse else d_gates  # back to time order, to meet x
-    grads = Grads(
-        w_ih=_weight_grad(dx_gates, saved.x, replicated),
-        w_hh=_weight_grad(d_hgates, hs[:-1], replicated),
-        b_ih=None if w.b_ih is None else _bias_grad(d_gates, replicated),
-        b_hh=None if w.b_hh is None else _bias_grad(d_hgates, replicated),
-        w_hr=grad_hr)
-    return _input_grad(dx_gates, w.w_ih), dh, dc, grads
+    b_ih = None if w.b_ih is None else _bias_grad(d_gates, replicated)
+    if w.b_hh is None:
+        b_hh = None
+    else:  # the same gradient as b_ih's, but for GRU's
+        b_hh = _bias_grad(d_hgates, replicated) if d_hgates is not d_gates else b_ih.clone()
+    grads = Grads(_weight_grad(dx_gates, saved.x, replicated), _weight_grad(d_hgates, hs[:-1], replicated),
+                  b_ih, b_hh, grad_hr)
+    grad_x = _input_grad(dx_gates, w.w_ih)
+    if saved.unorder is not None:  # LSTM: gate rows back to torch's (i, f, g, o)
+        u = saved.unorder
+        grads.w_ih, grads.w_hh = grads.w_ih.index_select(-2, u), grads.w_hh.index_select(-2, u)
+        grads.b_ih = None if b_ih is None else b_ih.index_select(-1, u)
+        grads.b_hh = None if b_hh is None else b_hh.index_select(-1, u)
+    return grad_x, dh, dc, grads
 
 
-def _lstm_bptt(saved: Saved, w: Weights, grad_out: torch.Tensor | None, dh: torch.Tensor,
-                   grad_cn: torch.Tensor | None, replicated: bool):
-    acts, cs, tanh_c, h_raw = saved.acts, saved.cs, saved.tanh_c, saved.h_raw
+def _lstm_bptt(saved: Saved, grad_out: torch.Tensor | None, dh: torch.Tensor, grad_cn: torch.Tensor | None,
+               replicated: bool):
+    acts, cs, tanh_c, h_raw, w = saved.acts, saved.cs, saved.tanh_c, saved.h_raw, saved.w
     T = acts.shape[0]
     H = cs.shape[-1]
     lead = acts.shape[1:-1]
-    i, f, g, o = acts[..., :H], acts[..., H: 2 * H], acts[..., 2 * H: 3 * H], acts[..., 3 * H:]
+    o, i, f, g = acts[..., :H], acts[..., H: 2 * H], acts[..., 2 * H: 3 * H], acts[..., 3 * H:]
     # Every step's local derivatives at once (vectorised over time), so the loop is short:
     #   h = o * tanh(c): dc += dh * o * (1 - tanh(c)^2), d a_o = dh * tanh(c) * o (1 - o)
     #   c = f * c_prev + i * g: d a_i = dc * g * i (1 - i), d a_f = dc * c_prev * f (1 - f),
     #                           d a_g = dc * i * (1 - g^2), dc_prev = dc * f
-    dc_from_dh = o * (1 - tanh_c * tanh_c)
+    sig = acts[..., : 3 * H]
+    slope = torch.addcmul(sig, sig, sig, value=-1)  # s (1 - s) of o, i, f
     coef = torch.empty_like(acts)
-    torch.mul(g, i * (1 - i), out=coef[..., :H])
-    torch.mul(cs[:-1], f * (1 - f), out=coef[..., H: 2 * H])
-    torch.mul(i, 1 - g * g, out=coef[..., 2 * H: 3 * H])
-    torch.mul(tanh_c, o * (1 - o), out=coef[..., 3 * H:])
-    coef_cell = coef[..., : 3 * H].unflatten(-1, (3, H))
+    torch.mul(slope[..., :H], tanh_c, out=coef[..., :H])
+    torch.mul(slope[..., H: 2 * H], g, out=coef[..., H: 2 * H])
+    torch.mul(slope[..., 2 * H:], cs[:-1], out=coef[..., 2 * H: 3 * H])
+    torch.addcmul(i, i * g, g, value=-1, out=coef[..., 3 * H:])
+    dc_from_dh = torch.addcmul(o, o * tanh_c, tanh_c, value=-1)
+    coef_cell = coef[..., H:].unflatten(-1, (3, H))  # the gates that dc drives: i, f, g
     d_gates = torch.empty_like(acts)
-    d_cell = d_gates[..., : 3 * H].unflatten(-1, (3, H))
+    d_cell = d_gates[..., H:].unflatten(-1, (3, H))
     d_hs = None if h_raw is None else torch.empty_like(saved.hs[1:])  # dL/dh_t, for W_hr's gradient
     dc = torch.zeros(*lead, H, dtype=acts.dtype, device=acts.device) if grad_cn is None else grad_cn
+    dcf_, co_, cc_, f_ = dc_from_dh.unbind(0), coef[..., :H].unbind(0), coef_cell.unbind(0), f.unbind(0)
+    dg_, do_, dcell_ = d_gates.unbind(0), d_gates[..., :H].unbind(0), d_cell.unbind(0)
+    go_ = None if grad_out is None else grad_out.unbind(0)
+    mm = torch.addmm if acts.dim() == 3 else torch.baddbmm
+    w_hh = w.w_hh
     for s in range(T - 1, -1, -1):
-        if grad_out is not None:
-            dh = dh + grad_out[s]
         if d_hs is not None:
             d_hs[s] = dh
             dh = _step_mm(None, dh, w.w_hr, transpose=False)  # through h = W_hr h_raw
-        dc = torch.addcmul(dc, dh, dc_from_dh[s])
-        torch.mul(dc.unsqueeze(-2), coef_cell[s], out=d_cell[s])
-        torch.mul(dh, coef[s][..., 3 * H:], out=d_gates[s][..., 3 * H:])
-        dc = dc * f[s]
-        dh = _step_mm(None, d_gates[s], w.w_hh, transpose=False)
+        dc = torch.addcmul(dc, dh, dcf_[s])
+        torch.mul(dh, co_[s], out=do_[s])
+        torch.mul(dc.unsqueeze(-2), cc_[s], out=dcell_[s])
+        dc.mul_(f_[s])
+        # dL/dh_{s-1} = (d a_s) W_hh + dL/d output_{s-1}
+        dh = mm(go_[s - 1], dg_[s], w_hh) if go_ is not None and s > 0 else _step_mm(None, dg_[s], w_hh, transpose=False)
     grad_hr = None if d_hs is None else _weight_grad(d_hs, h_raw, replicated)
     return d_gates, dh, dc, grad_hr
 
 
-def _gru_bptt(saved: Saved, w: Weights, grad_out: torch.Tensor | None, dh: torch.Tensor):
-    acts, hs, hh_n = saved.acts, saved.hs, saved.hh_n
+def _gru_bptt(saved: Saved, grad_out: torch.Tensor | None, dh: torch.Tensor):
+    acts, hs, hh_n, w = saved.acts, saved.hs, saved.hh_n, saved.w
     T = acts.shape[0]
     H = hh_n.shape[-1]
     r, z, n = acts[..., :H], acts[..., H: 2 * H], acts[..., 2 * H:]

@@ -244,7 +244,8 @@ class RNNBase(Module):
             return torch.zeros_like(y)
         if self.replicas is None:
             return torch.empty_like(y).bernoulli_(1 - p).div_(1 - p)
-        return torch.empty_like(y.transpose(0, 1)).bernoulli_(1 - p).div_(1 - p).transpose(0, 1)
+        by_replica = torch.empty(y.transpose(0, 1).shape, dtype=y.dtype, device=y.device)  # (R, T, B, D), contiguous
+        return by_replica.bernoulli_(1 - p).div_(1 - p).transpose(0, 1)
 
     def _backward(self, grad_output: torch.Tensor | None, grad_h_n: torch.Tensor | None,
                   grad_c_n: torch.Tensor | None):
@@ -270,8 +271,7 @@ class RNNBase(Module):
             for d in range(D):
                 k = layer * D + d
                 g_d = None if g is None else (g if D == 1 else g[..., d * Hr:(d + 1) * Hr])
-                w = self._weights(k)
-                gx, gh, gc, grads = rec.bptt(saved[k], w, g_d, None if grad_h_n is None else grad_h_n[k],
+                gx, gh, gc, grads = rec.bptt(saved[k], g_d, None if grad_h_n is None else grad_h_n[k],
                                                  None if grad_c_n is None else grad_c_n[k], replicated)
                 self._accumulate(k, grads)
                 grad_h0[k], grad_c0[k] = gh, gc
@@ -368,10 +368,6 @@ class RNN(_HiddenStateOnly):
             raise ValueError(f"Unknown nonlinearity '{self_nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH" if self_nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
         self.nonlinearity = self_nonlinearity
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity}"
 
 
 class LSTM(RNNBase):

@@ -80,7 +80,7 @@ class RNNCellBase(Module):
         w = rec.Weights(self.weight_ih.data, self.weight_hh.data, None if self.bias_ih is None else self.bias_ih.data,
                         None if self.bias_hh is None else self.bias_hh.data)
         _, h, c, saved = rec.scan(self.mode, x.unsqueeze(0), h0, c0, w)
-        self._saved = (saved, w, batched, given)
+        self._saved = (saved, batched, given)
         if not batched:
             h, c = h.squeeze(0), None if c is None else c.squeeze(0)
         return h, c
@@ -88,11 +88,11 @@ class RNNCellBase(Module):
     def _step_grads(self, grad_h: torch.Tensor | None, grad_c: torch.Tensor | None):
         if self._saved is None:
             raise self._missing_forward()
-        saved, w, batched, given = self._saved
+        saved, batched, given = self._saved
         if not batched:
             grad_h = None if grad_h is None else grad_h.unsqueeze(0)
             grad_c = None if grad_c is None else grad_c.unsqueeze(0)
-        gx, gh, gc, grads = rec.bptt(saved, w, None, grad_h, grad_c, self.replicas is not None)
+        gx, gh, gc, grads = rec.bptt(saved, None, grad_h, grad_c, self.replicas is not None)
         for p, g in ((self.weight_ih, grads.w_ih), (self.weight_hh, grads.w_hh),
                      (self.bias_ih, grads.b_ih), (self.bias_hh, grads.b_hh)):
             if p is not None:
