@@ -42,6 +42,23 @@ class Grads:
     w_hr: torch.Tensor | None
 
 
+class Workspace:
+    """Buffers that one layer and direction keeps between calls (never handed to the caller).
+
+    A fresh multi-megabyte tensor costs a page fault per 4 KiB on its first write, which in the step
+    loop costs as much as the arithmetic; reusing the same memory every training step avoids it.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, torch.Tensor] = {}
+
+    def get(self, key: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        buf = self._buffers.get(key)
+        if buf is None or tuple(buf.shape) != tuple(shape) or buf.dtype != like.dtype or buf.device != like.device:
+            buf = self._buffers[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return buf
+
+
 # ---------------------------------------------------------------- products with 2-D or replicated weights
 def _step_mm(add: torch.Tensor | None, h: torch.Tensor, w: torch.Tensor, out: torch.Tensor | None = None,
              transpose: bool = True) -> torch.Tensor:
@@ -58,11 +75,12 @@ def _step_mm(add: torch.Tensor | None, h: torch.Tensor, w: torch.Tensor, out: to
     return torch.baddbmm(add, h, wt, out=out)
 
 
-def _project(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+def _project(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, ws: Workspace) -> torch.Tensor:
     """``x @ w^T + b`` for every time step at once: ``x`` is ``(T, *lead, in)``."""
     if w.dim() == 2:
         x2 = x.reshape(-1, x.shape[-1])
-        y = torch.mm(x2, w.t()) if b is None else torch.addmm(b, x2, w.t())
+        out = ws.get("xw", (x2.shape[0], w.shape[0]), x)
+        y = torch.mm(x2, w.t(), out=out) if b is None else torch.addmm(b, x2, w.t(), out=out)
         return y.view(*x.shape[:-1], w.shape[0])
     # replicated: (T, R, B, in) -> (R, T*B, in), one batched product, back to (T, R, B, out)
     T, R = x.shape[0], x.shape[1]
@@ -120,8 +138,9 @@ class Saved:
 
     mode: str
     reverse: bool
+    ws: Workspace
     w: Weights  # the weights as the scan used them (LSTM: gate rows reordered)
-    x: torch.Tensor  # (T, *lead, in), time order
+    x: torch.Tensor  # (T, *lead, in), processing order (a reverse direction's flipped)
     acts: torch.Tensor  # (T, *lead, G*H): activated gates (RNN: unused)
     hs: torch.Tensor  # (T+1, *lead, Hr): h0, h_1, ..., h_T
     unorder: torch.Tensor | None = None  # LSTM: the permutation back to torch's gate order
@@ -132,9 +151,13 @@ class Saved:
 
 
 def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, w: Weights,
-         reverse: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved]:
+         reverse: bool = False, ws: Workspace | None = None
+         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved]:
     """Run one direction over ``x`` (``(T, *lead, in)``): returns the outputs ``(T, *lead, Hr)`` in
-    time order, h_n, c_n (LSTM, else None) and what backward needs."""
+    time order, h_n, c_n (LSTM, else None) and what backward needs. ``ws``: the buffers to reuse."""
+    ws = Workspace() if ws is None else ws
+    if reverse:
+        x = x.flip(0)
     T = x.shape[0]
     lead = tuple(h0.shape[:-1])
     H = w.w_hh.shape[-2] // GATES[mode]
@@ -145,15 +168,19 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
     bias = w.b_ih
     if w.b_hh is not None and mode != "GRU":
         bias = w.b_ih + w.b_hh
-    xw = _project(x, w.w_ih, bias)
-    if reverse:
-        xw = xw.flip(0)
+    w_ih, w_hh = w.w_ih, w.w_hh
+    if mode == "LSTM":
+        # tanh(a) = 2 sigmoid(2 a) - 1, and torch's tanh is several times slower than its sigmoid: the
+        # cell gate's rows, doubled (exactly), join the other gates in one sigmoid per step
+        w_ih, w_hh, bias = (None if t is None else _double_last_rows(t, H, dim) for t, dim in
+                            ((w_ih, -2), (w_hh, -2), (bias, -1)))
+    xw = _project(x, w_ih, bias, ws)
     opts = {"dtype": x.dtype, "device": x.device}
     hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
     hs[0] = h0
-    saved = Saved(mode, reverse, w, x, xw, hs, unorder)
+    saved = Saved(mode, reverse, ws, w, x, xw, hs, unorder)
     if mode == "LSTM":
-        _lstm_scan(xw, w, H, saved, c0)
+        _lstm_scan(xw, w_hh, w.w_hr, H, saved, c0)
     elif mode == "GRU":
         saved.acts = torch.empty_like(xw)
         _gru_scan(xw, w, H, saved)
@@ -163,36 +190,43 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
             h = _step_mm(xw[s], hs[s], w.w_hh, out=hs[s + 1])
             h.tanh_() if tanh else h.relu_()
     out = hs[1:].flip(0) if reverse else hs[1:]
-    c_n = None if saved.cs is None else saved.cs[T]
+    c_n = None if saved.cs is None else saved.cs[T].clone()  # cs is a reused buffer
     return out, hs[T], c_n, saved
 
 
-def _lstm_scan(xw: torch.Tensor, w: Weights, H: int, saved: Saved, c0: torch.Tensor) -> None:
-    """Gates in the order (o, i, f, g), activated in place in ``xw``, which becomes ``saved.acts``."""
+def _double_last_rows(t: torch.Tensor, H: int, dim: int) -> torch.Tensor:
+    t = t.clone()
+    t.narrow(dim, t.shape[dim] - H, H).mul_(2)
+    return t
+
+
+def _lstm_scan(xw: torch.Tensor, w_hh: torch.Tensor, w_hr: torch.Tensor | None, H: int, saved: Saved,
+               c0: torch.Tensor) -> None:
+    """Gates in the order (o, i, f, g), activated in place in ``xw``, which becomes ``saved.acts``;
+    ``w_hh`` (and xw) hold the cell gate doubled."""
     T, hs = xw.shape[0], saved.hs
     shape = (T, *xw.shape[1:-1], H)
-    cs = torch.empty((T + 1, *shape[1:]), dtype=xw.dtype, device=xw.device)
+    cs = saved.ws.get("cs", (T + 1, *shape[1:]), xw)
     cs[0] = c0
-    tanh_c = torch.empty(shape, dtype=xw.dtype, device=xw.device)
-    h_raw = None if w.w_hr is None else torch.empty(shape, dtype=xw.dtype, device=xw.device)
-    w_hh_t = w.w_hh.transpose(-1, -2)
+    tanh_c = saved.ws.get("tanh_c", shape, xw)
+    h_raw = None if w_hr is None else torch.empty(shape, dtype=xw.dtype, device=xw.device)
+    w_hh_t = w_hh.transpose(-1, -2)
     step = torch.Tensor.addmm_ if xw.dim() == 3 else torch.Tensor.baddbmm_
     # every step's views made at once (unbind): the loop's Python overhead is in the per-step slicing
-    gates_, sig_, tanh_ = xw.unbind(0), xw[..., : 3 * H].unbind(0), xw[..., 3 * H:].unbind(0)
+    gates_ = xw.unbind(0)
     o_, i_, f_, g_ = (xw[..., k * H:(k + 1) * H].unbind(0) for k in range(4))
     hs_, cs_, tc_ = hs.unbind(0), cs.unbind(0), tanh_c.unbind(0)
     raw_ = None if h_raw is None else h_raw.unbind(0)
     for s in range(T):
-        step(gates_[s], hs_[s], w_hh_t)
-        sig_[s].sigmoid_()
-        tanh_[s].tanh_()
+        step(gates_[s], hs_[s], w_hh_t).sigmoid_()
+        g_[s].mul_(2).sub_(1)  # 2 sigmoid(2 a_g) - 1 = tanh(a_g)
         torch.mul(f_[s], cs_[s], out=cs_[s + 1]).addcmul_(i_[s], g_[s])  # c' = f * c + i * g
         torch.tanh(cs_[s + 1], out=tc_[s])
         if raw_ is None:
             torch.mul(o_[s], tc_[s], out=hs_[s + 1])
         else:
             torch.mul(o_[s], tc_[s], out=raw_[s])
-            _step_mm(None, raw_[s], w.w_hr, out=hs_[s + 1])
+            _step_mm(None, raw_[s], w_hr, out=hs_[s + 1])
     saved.cs, saved.tanh_c, saved.h_raw = cs, tanh_c, h_raw
 
 
@@ -245,7 +279,7 @@ def bptt(saved: Saved, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | No
                 dh = _dh_before(grad_out, s, d_gates[s], w.w_hh)
         d_hgates = d_gates
     # every weight gradient: one product over all time steps
-    dx_gates = d_gates.flip(0) if saved.reverse else d_gates  # back to time order, to meet x
+    dx_gates = d_gates
     b_ih = None if w.b_ih is None else _bias_grad(d_gates, replicated)
     if w.b_hh is None:
         b_hh = None
@@ -254,6 +288,8 @@ def bptt(saved: Saved, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | No
     grads = Grads(_weight_grad(dx_gates, saved.x, replicated), _weight_grad(d_hgates, hs[:-1], replicated),
                   b_ih, b_hh, grad_hr)
     grad_x = _input_grad(dx_gates, w.w_ih)
+    if saved.reverse:
+        grad_x = grad_x.flip(0)  # back to time order
     if saved.unorder is not None:  # LSTM: gate rows back to torch's (i, f, g, o)
         u = saved.unorder
         grads.w_ih, grads.w_hh = grads.w_ih.index_select(-2, u), grads.w_hh.index_select(-2, u)
@@ -273,16 +309,19 @@ def _lstm_bptt(saved: Saved, grad_out: torch.Tensor | None, dh: torch.Tensor, gr
     #   h = o * tanh(c): dc += dh * o * (1 - tanh(c)^2), d a_o = dh * tanh(c) * o (1 - o)
     #   c = f * c_prev + i * g: d a_i = dc * g * i (1 - i), d a_f = dc * c_prev * f (1 - f),
     #                           d a_g = dc * i * (1 - g^2), dc_prev = dc * f
+    ws = saved.ws
     sig = acts[..., : 3 * H]
-    slope = torch.addcmul(sig, sig, sig, value=-1)  # s (1 - s) of o, i, f
-    coef = torch.empty_like(acts)
+    slope = torch.addcmul(sig, sig, sig, value=-1, out=ws.get("slope", sig.shape, acts))  # s (1 - s) of o, i, f
+    coef = ws.get("coef", acts.shape, acts)
     torch.mul(slope[..., :H], tanh_c, out=coef[..., :H])
     torch.mul(slope[..., H: 2 * H], g, out=coef[..., H: 2 * H])
     torch.mul(slope[..., 2 * H:], cs[:-1], out=coef[..., 2 * H: 3 * H])
-    torch.addcmul(i, i * g, g, value=-1, out=coef[..., 3 * H:])
-    dc_from_dh = torch.addcmul(o, o * tanh_c, tanh_c, value=-1)
+    tmp = torch.mul(i, g, out=ws.get("tmp", tanh_c.shape, acts))
+    torch.addcmul(i, tmp, g, value=-1, out=coef[..., 3 * H:])
+    torch.mul(o, tanh_c, out=tmp)
+    dc_from_dh = torch.addcmul(o, tmp, tanh_c, value=-1, out=ws.get("dc_from_dh", tanh_c.shape, acts))
     coef_cell = coef[..., H:].unflatten(-1, (3, H))  # the gates that dc drives: i, f, g
-    d_gates = torch.empty_like(acts)
+    d_gates = ws.get("d_gates", acts.shape, acts)
     d_cell = d_gates[..., H:].unflatten(-1, (3, H))
     d_hs = None if h_raw is None else torch.empty_like(saved.hs[1:])  # dL/dh_t, for W_hr's gradient
     dc = torch.zeros(*lead, H, dtype=acts.dtype, device=acts.device) if grad_cn is None else grad_cn

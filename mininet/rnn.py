@@ -114,6 +114,8 @@ class RNNBase(Module):
                     setattr(self, name, Parameter(torch.empty(shape, **opts)))
                 self._all_weights.append(names)
         self._saved: list | None = None
+        # per layer and direction: the scan's buffers, reused from call to call
+        self._workspaces = [rec.Workspace() for _ in range(num_layers * directions)]
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -214,7 +216,7 @@ class RNNBase(Module):
             for d in range(D):
                 k = layer * D + d
                 out, h, c, s = rec.scan(self.mode, layer_input, h0[k], None if c0 is None else c0[k],
-                                           self._weights(k), reverse=d == 1)
+                                        self._weights(k), reverse=d == 1, ws=self._workspaces[k])
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
