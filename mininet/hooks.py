@@ -8,6 +8,7 @@ nothing for them: while a backward hook is registered, a wrapper on the instance
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import types
 from collections import OrderedDict
@@ -90,12 +91,17 @@ def _backward_with_hooks(module: Any, grad_output: Any = None, *args: Any, **kwa
 
 
 def _multi_backward_with_hooks(module: Any, grad_outputs: tuple, kwargs: dict) -> Any:
+    # one entry per output, as torch's: the gradients not passed (None, zero) fill the tuple up
+    backward = type(module).backward
+    n = len([p for p in inspect.signature(backward).parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) - 1
+    grad_outputs = grad_outputs + (None,) * (n - len(grad_outputs))
     hooks = module._hooks
     for hook in list(hooks["backward_pre"].values()):
         result = hook(module, grad_outputs)
         if result is not None:
             grad_outputs = _gradients(module, result, "backward pre-hook", len(grad_outputs))
-    grad_input = type(module).backward(module, *grad_outputs, **kwargs)
+    grad_input = backward(module, *grad_outputs, **kwargs)
     single = not isinstance(grad_input, tuple)
     grad_inputs = (grad_input,) if single else grad_input
     for hook in list(hooks["backward"].values()):
