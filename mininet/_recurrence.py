@@ -52,6 +52,9 @@ class Workspace:
     def __init__(self) -> None:
         self._buffers: dict[str, torch.Tensor] = {}
 
+    def clear(self) -> None:
+        self._buffers.clear()
+
     def get(self, key: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
         buf = self._buffers.get(key)
         if buf is None or tuple(buf.shape) != tuple(shape) or buf.dtype != like.dtype or buf.device != like.device:

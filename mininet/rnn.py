@@ -291,6 +291,13 @@ class RNNBase(Module):
             gc0 = None if gc0 is None else gc0.squeeze(1)
         return grad_input, gh0, gc0
 
+    def free_saved(self) -> None:
+        """Drop what forward kept, and the reused buffers (a later forward makes them again)."""
+        self._saved = None
+        for ws in self._workspaces:
+            ws.clear()
+        super().free_saved()
+
     def _accumulate(self, index: int, grads: rec.Grads) -> None:
         for name in self._all_weights[index]:
             getattr(self, name).accumulate(getattr(grads, _FIELD[name.split("_l")[0]]))

@@ -102,6 +102,10 @@ class RNNCellBase(Module):
             gx, gh, gc = gx.squeeze(0), gh.squeeze(0), None if gc is None else gc.squeeze(0)
         return (gx, None, None) if not given else (gx, gh, gc)
 
+    def free_saved(self) -> None:
+        self._saved = None  # a Saved record, which Module.free_saved does not look into
+        super().free_saved()
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.bias is not True:

@@ -8,6 +8,7 @@ import torch
 from torch.testing import assert_close
 
 import mininet
+from mininet_cases import LAYER_CASES, build_mininet, case_inputs, layer_params
 
 
 @pytest.mark.parametrize("build, error, message", [
@@ -119,3 +120,18 @@ def test_a_hook_returning_the_wrong_number_of_gradients_is_refused():
     with pytest.raises(TypeError, match="backward pre-hook must return None or a tuple of 2 gradients, got tuple of 1"):
         gru.backward(torch.ones_like(out))
     assert seen == [None]  # grad_h_n not given: None in the tuple, as torch's for an output off the loss
+
+
+SEQUENCE_CASES = [c for c in LAYER_CASES if c.id.startswith(("Embedding", "RNN", "LSTM", "GRU"))]
+
+
+@pytest.mark.parametrize("case", layer_params(SEQUENCE_CASES))
+def test_free_saved_drops_what_forward_kept(case):
+    module = build_mininet(case)
+    y = module(*case_inputs(case, torch.float64))
+    module.free_saved()
+    assert module._saved is None if hasattr(module, "_saved") else module._index is None
+    assert all(not ws._buffers for ws in getattr(module, "_workspaces", []))
+    first = y[0] if isinstance(y, tuple) else y
+    with pytest.raises(RuntimeError, match="before forward"):
+        module.backward(torch.ones_like(first))
