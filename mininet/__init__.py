@@ -9,6 +9,7 @@ from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, S
 from .container import Sequential
 from .conv import Conv2d
 from .dropout import Dropout
+from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
@@ -16,6 +17,8 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 from .pooling import AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .replicas import stack_state_dicts, unstack_state_dict
 
 __version__ = "0.1.0"
@@ -24,6 +27,7 @@ __all__ = [
     "Module", "Parameter", "Sequential",
     "Linear", "Identity", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten",
     "ReLU", "Tanh", "LeakyReLU", "Sigmoid", "ELU", "GELU", "Softplus", "SiLU", "Softmax", "LogSoftmax",
+    "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
     "init", "optim", "testing",

@@ -8,6 +8,7 @@ nothing for them: while a backward hook is registered, a wrapper on the instance
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import types
 from collections import OrderedDict
@@ -72,22 +73,48 @@ def call_with_hooks(module: Any, args: tuple) -> Any:
 
 def _backward_with_hooks(module: Any, grad_output: Any = None, *args: Any, **kwargs: Any) -> Any:
     """The class's backward, between the backward pre-hooks and the backward hooks (torch's
-    ``register_full_backward_pre_hook`` / ``register_full_backward_hook`` signatures, one-element tuples)."""
+    ``register_full_backward_pre_hook`` / ``register_full_backward_hook`` signatures: tuples of one
+    gradient, or for a ``multi_tensor`` module one per output and one per input)."""
+    if module.multi_tensor:
+        return _multi_backward_with_hooks(module, (grad_output, *args), kwargs)
     hooks = module._hooks
     for hook in list(hooks["backward_pre"].values()):
         result = hook(module, (grad_output,))
         if result is not None:
-            (grad_output,) = _one_gradient(module, result, "backward pre-hook")
+            (grad_output,) = _gradients(module, result, "backward pre-hook", 1)
     grad_input = type(module).backward(module, grad_output, *args, **kwargs)
     for hook in list(hooks["backward"].values()):
         result = hook(module, (grad_input,), (grad_output,))
         if result is not None:
-            (grad_input,) = _one_gradient(module, result, "backward hook")
+            (grad_input,) = _gradients(module, result, "backward hook", 1)
     return grad_input
 
 
-def _one_gradient(module: Any, result: Any, what: str) -> tuple:
-    if not (isinstance(result, tuple) and len(result) == 1):
-        raise TypeError(f"{module._get_name()}: a {what} must return None or a tuple of one gradient, "
-                        f"got {type(result).__name__}" + (f" of {len(result)}" if isinstance(result, tuple) else ""))
+def _multi_backward_with_hooks(module: Any, grad_outputs: tuple, kwargs: dict) -> Any:
+    # one entry per output, as torch's: the gradients not passed (None, zero) fill the tuple up
+    backward = type(module).backward
+    n = len([p for p in inspect.signature(backward).parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) - 1
+    grad_outputs = grad_outputs + (None,) * (n - len(grad_outputs))
+    hooks = module._hooks
+    for hook in list(hooks["backward_pre"].values()):
+        result = hook(module, grad_outputs)
+        if result is not None:
+            grad_outputs = _gradients(module, result, "backward pre-hook", len(grad_outputs))
+    grad_input = backward(module, *grad_outputs, **kwargs)
+    single = not isinstance(grad_input, tuple)
+    grad_inputs = (grad_input,) if single else grad_input
+    for hook in list(hooks["backward"].values()):
+        result = hook(module, grad_inputs, grad_outputs)
+        if result is not None:
+            grad_inputs = _gradients(module, result, "backward hook", len(grad_inputs))
+    return grad_inputs[0] if single else grad_inputs
+
+
+def _gradients(module: Any, result: Any, what: str, n: int) -> tuple:
+    if not (isinstance(result, tuple) and len(result) == n):
+        count = "one gradient" if n == 1 else f"{n} gradients"
+        raise TypeError(f"{module._get_name()}: a {what} must return None or a tuple of {count}, "
+                        f"got {type(result).__name__}"
+                        + (f" of {len(result)}" if isinstance(result, tuple) else ""))
     return result

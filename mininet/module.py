@@ -48,7 +48,28 @@ class Module:
     Replicas: ``replicate(n)`` turns every parameter and buffer into ``n`` independent copies stacked
     along a new leading dimension. Inputs then carry the same leading dimension and each replica trains
     as if it were its own model (used to train many repetitions at once).
+
+    Several tensors in or out (recurrent layers, attention; such a class sets ``multi_tensor = True``):
+
+    * ``forward(*inputs)`` may take several tensors and return a tuple. ``backward`` then takes ONE
+      gradient per tensor output, in the order of forward's return value with nested tuples flattened;
+      each may be None (= zero: that output did not reach the loss). LSTM returns
+      ``(output, (h_n, c_n))``, so ``backward(grad_output, grad_h_n=None, grad_c_n=None)``;
+      MultiheadAttention returns ``(attn_output, attn_weights)``, so
+      ``backward(grad_attn_output, grad_attn_weights=None)``.
+    * ``backward`` returns the gradients of forward's tensor inputs: a single tensor when forward takes
+      one tensor input; otherwise a tuple with one entry per tensor input of forward's positional
+      signature, flattened the same way, None for an input that was not given or takes no gradient
+      (indices, masks). LSTM: ``(grad_input, grad_h0, grad_c0)`` (grad_h0/grad_c0 None when hx was not
+      given); GRU/RNN: ``(grad_input, grad_h0)``; MultiheadAttention: ``(grad_query, grad_key,
+      grad_value)``: a caller that passed one tensor as query, key and value adds the three (as autograd
+      would). Embedding's input is indices: its backward returns None.
+    * Parameter gradients accumulate (``+=``) as everywhere. Backward hooks of such a module see every
+      gradient: ``grad_output`` holds one entry per output, ``grad_input`` one per input (as torch's).
     """
+
+    #: True for a module whose backward takes one gradient per output (the convention above)
+    multi_tensor: bool = False
 
     training: bool
     replicas: int | None

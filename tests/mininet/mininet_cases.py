@@ -26,6 +26,49 @@ class LayerCase:
     shape: tuple[int, ...]  # input shape
     train: bool = True
     scale: float = 1.0  # input ~ scale * N(0, 1)
+    # more forward arguments after the input (recurrent states): (dtype, lead) -> tuple, where lead is
+    # () or (R,) for a replicated module; nested tuples as forward takes them, e.g. ((h0, c0),)
+    extra: Callable[[torch.dtype, tuple[int, ...]], tuple] | None = None
+    indices: int | None = None  # the input is integer indices in [0, indices) (Embedding), not N(0, 1)
+
+
+def case_inputs(case: LayerCase, dtype: torch.dtype, replicas: int | None = None) -> tuple:
+    """The forward arguments of a layer case (drawn from the current random state)."""
+    lead = (replicas,) if replicas else ()
+    shape = lead + case.shape
+    x = torch.randint(0, case.indices, shape) if case.indices else case.scale * torch.randn(shape, dtype=dtype)
+    return (x,) + (case.extra(dtype, lead) if case.extra else ())
+
+
+def flatten(obj: Any) -> list:
+    """The tensors of a (nested) tuple in order, None entries kept: how backward's gradients line up."""
+    if not isinstance(obj, tuple):
+        return [obj]
+    return [t for item in obj for t in flatten(item)]
+
+
+def clone_inputs(args: tuple, requires_grad: bool = False) -> tuple:
+    """A copy of nested forward arguments; float tensors made leaves that require grad if asked."""
+    def one(t):
+        if isinstance(t, tuple):
+            return tuple(one(u) for u in t)
+        t = t.clone()
+        return t.requires_grad_() if requires_grad and t.is_floating_point() else t
+    return tuple(one(a) for a in args)
+
+
+def grads_as_list(result: Any, n: int) -> list:
+    """backward's return value as one entry per flattened forward input (a tensor, None for indices)."""
+    out = list(result) if isinstance(result, tuple) else [result]
+    return out + [None] * (n - len(out)) if len(out) < n else out
+
+
+def _states(*sizes: tuple[int, ...]):
+    """extra= for recurrent states of these shapes (an LSTM's pair as one tuple argument)."""
+    def extra(dtype, lead):
+        states = tuple(torch.randn(lead + size, dtype=dtype) for size in sizes)
+        return states if len(states) == 1 else (states,)
+    return extra
 
 
 @dataclass(frozen=True)
@@ -151,6 +194,53 @@ LAYER_CASES = [
     LayerCase("LayerNorm-eval", lambda nn: nn.LayerNorm(5), (6, 5), train=False),
     LayerCase("LayerNorm-noaffine", lambda nn: nn.LayerNorm(4, elementwise_affine=False), (6, 4)),
     LayerCase("LayerNorm-nobias", lambda nn: nn.LayerNorm(4, bias=False), (6, 4)),
+    # sequences: (T, B, features), batch_first (B, T, features), unbatched (T, features); states drawn
+    # non-zero, biases too (randomize_state_); "unbatched" cases have no replicated form
+    LayerCase("Embedding", lambda nn: nn.Embedding(7, 4), (3, 5), indices=7),
+    LayerCase("Embedding-padding", lambda nn: nn.Embedding(7, 4, padding_idx=-2), (4, 6), indices=7),
+    LayerCase("Embedding-scale_grad-padding", lambda nn: nn.Embedding(7, 4, padding_idx=0, scale_grad_by_freq=True),
+              (4, 6), indices=7),
+    LayerCase("Embedding-max_norm", lambda nn: nn.Embedding(7, 4, max_norm=1.5), (3, 5), indices=7),
+    LayerCase("Embedding-max_norm-1", lambda nn: nn.Embedding(7, 4, max_norm=1.0, norm_type=1.0), (3, 5), indices=7),
+    LayerCase("RNN", lambda nn: nn.RNN(3, 4), (5, 2, 3)),
+    LayerCase("RNN-relu-h0", lambda nn: nn.RNN(3, 4, nonlinearity="relu"), (5, 2, 3), extra=_states((1, 2, 4))),
+    LayerCase("RNN-2layers-bidirectional-batch_first-h0", lambda nn: nn.RNN(
+        3, 4, num_layers=2, bidirectional=True, batch_first=True), (2, 5, 3), extra=_states((4, 2, 4))),
+    LayerCase("RNN-3layers-dropout-eval", lambda nn: nn.RNN(3, 4, num_layers=3, dropout=0.5), (4, 2, 3), train=False),
+    LayerCase("RNN-nobias-unbatched-h0", lambda nn: nn.RNN(3, 4, bias=False), (5, 3), extra=_states((1, 4))),
+    LayerCase("LSTM", lambda nn: nn.LSTM(3, 4), (5, 2, 3)),
+    LayerCase("LSTM-h0c0", lambda nn: nn.LSTM(3, 4), (5, 2, 3), extra=_states((1, 2, 4), (1, 2, 4))),
+    LayerCase("LSTM-3layers-proj-h0c0", lambda nn: nn.LSTM(3, 4, num_layers=3, proj_size=2), (4, 2, 3),
+              extra=_states((3, 2, 2), (3, 2, 4))),
+    LayerCase("LSTM-2layers-bidirectional-batch_first-proj-h0c0", lambda nn: nn.LSTM(
+        3, 4, num_layers=2, bidirectional=True, batch_first=True, proj_size=3), (2, 4, 3),
+        extra=_states((4, 2, 3), (4, 2, 4))),
+    LayerCase("LSTM-bidirectional-nobias", lambda nn: nn.LSTM(3, 4, bidirectional=True, bias=False), (4, 2, 3)),
+    LayerCase("LSTM-2layers-dropout-eval", lambda nn: nn.LSTM(3, 4, num_layers=2, dropout=0.5), (4, 2, 3),
+              train=False),
+    # training mode: torch's dropout draws between the layers (one mask: a replicated LSTM draws what
+    # R separate ones draw, replica by replica)
+    LayerCase("LSTM-2layers-dropout-train", lambda nn: nn.LSTM(3, 4, num_layers=2, dropout=0.3), (4, 2, 3)),
+    LayerCase("LSTM-2layers-dropout0-train", lambda nn: nn.LSTM(3, 4, num_layers=2, dropout=0.0), (4, 2, 3)),
+    LayerCase("LSTM-nobias-unbatched-h0c0", lambda nn: nn.LSTM(3, 4, bias=False), (5, 3),
+              extra=_states((1, 4), (1, 4))),
+    LayerCase("LSTM-batch_first-unbatched", lambda nn: nn.LSTM(3, 4, batch_first=True, num_layers=2), (5, 3)),
+    LayerCase("GRU", lambda nn: nn.GRU(3, 4), (5, 2, 3)),
+    LayerCase("GRU-2layers-bidirectional-h0", lambda nn: nn.GRU(3, 4, num_layers=2, bidirectional=True), (4, 2, 3),
+              extra=_states((4, 2, 4))),
+    LayerCase("GRU-batch_first-nobias-h0", lambda nn: nn.GRU(3, 4, batch_first=True, bias=False), (2, 4, 3),
+              extra=_states((1, 2, 4))),
+    LayerCase("GRU-2layers-dropout-train", lambda nn: nn.GRU(3, 4, num_layers=2, dropout=0.4), (4, 2, 3)),
+    LayerCase("GRU-unbatched-h0", lambda nn: nn.GRU(3, 4, num_layers=2), (5, 3), extra=_states((2, 4))),
+    LayerCase("RNNCell", lambda nn: nn.RNNCell(3, 4), (2, 3), extra=_states((2, 4))),
+    LayerCase("RNNCell-relu-nohx", lambda nn: nn.RNNCell(3, 4, nonlinearity="relu"), (2, 3)),
+    LayerCase("RNNCell-nobias-unbatched", lambda nn: nn.RNNCell(3, 4, bias=False), (3,), extra=_states((4,))),
+    LayerCase("LSTMCell", lambda nn: nn.LSTMCell(3, 4), (2, 3), extra=_states((2, 4), (2, 4))),
+    LayerCase("LSTMCell-nohx", lambda nn: nn.LSTMCell(3, 4), (2, 3)),
+    LayerCase("LSTMCell-nobias-unbatched", lambda nn: nn.LSTMCell(3, 4, bias=False), (3,), extra=_states((4,), (4,))),
+    LayerCase("GRUCell", lambda nn: nn.GRUCell(3, 4), (2, 3), extra=_states((2, 4))),
+    LayerCase("GRUCell-nohx-nobias", lambda nn: nn.GRUCell(3, 4, bias=False), (2, 3)),
+    LayerCase("GRUCell-unbatched", lambda nn: nn.GRUCell(3, 4), (3,), extra=_states((4,))),
 ]
 
 LOSS_CASES = [

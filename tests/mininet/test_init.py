@@ -147,3 +147,28 @@ def test_fan_functions_reject_1d_tensors_like_torch(name):
 def test_kaiming_rejects_unknown_mode(name):
     with pytest.raises(ValueError):
         getattr(init, name)(torch.empty(3, 3), mode="fan_avg")
+
+
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("Embedding", (9, 5), {}), ("Embedding", (9, 5), {"padding_idx": -3}),
+    ("RNN", (3, 5), {"num_layers": 2, "bidirectional": True, "nonlinearity": "relu"}),
+    ("RNN", (3, 5), {"bias": False}),
+    ("LSTM", (3, 5), {"num_layers": 3, "proj_size": 2, "bidirectional": True}),
+    ("LSTM", (3, 5, 2), {"bias": False, "batch_first": True}),
+    ("GRU", (3, 5), {"num_layers": 2, "dropout": 0.2}),
+    ("RNNCell", (3, 5), {}), ("LSTMCell", (3, 5), {"bias": False}), ("GRUCell", (3, 5), {}),
+], ids=lambda v: str(v) if not isinstance(v, dict) else "-".join(f"{k}={x}" for k, x in v.items()) or "defaults")
+def test_sequence_layers_draw_torchs_initial_parameters(name, args, kwargs):
+    # U(-1/sqrt(hidden), 1/sqrt(hidden)) for every parameter in registration order (Embedding: N(0, 1),
+    # padding row zeroed): the same numbers, names, order, and the same number of draws
+    torch.manual_seed(7)
+    mn = getattr(mininet, name)(*args, **kwargs)
+    mn_rng = torch.get_rng_state()
+    torch.manual_seed(7)
+    ref = getattr(torch.nn, name)(*args, **kwargs)
+    assert torch.equal(torch.get_rng_state(), mn_rng)
+    assert [k for k, _ in mn.named_parameters()] == [k for k, _ in ref.named_parameters()]
+    assert list(mn.state_dict()) == list(ref.state_dict())
+    for key, value in ref.state_dict().items():
+        assert torch.equal(mn.state_dict()[key], value), key
+    assert repr(mn) == repr(ref)

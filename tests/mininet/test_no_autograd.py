@@ -105,3 +105,52 @@ def check_backward_call(path: Path, line: int) -> list[str]:
     if any(receiver in text for receiver in MODULE_RECEIVERS):
         return []
     return [f"{path.relative_to(SOURCE)}:{line}: .backward( on something not known to be a module: {text.strip()}"]
+
+
+def sequence_step() -> list[torch.Tensor]:
+    """A training step through every sequence layer and cell; returns every tensor mininet made or holds."""
+    torch.manual_seed(0)
+    emb = mininet.Embedding(11, 6, padding_idx=0, max_norm=2.0, scale_grad_by_freq=True)
+    lstm = mininet.LSTM(6, 5, num_layers=2, bidirectional=True, dropout=0.2, proj_size=3)
+    gru, rnn = mininet.GRU(6, 4, batch_first=True), mininet.RNN(4, 4, nonlinearity="relu")
+    cells = [mininet.GRUCell(4, 4), mininet.LSTMCell(4, 3), mininet.RNNCell(3, 2)]
+    head, crit = mininet.Linear(2, 5), mininet.CrossEntropyLoss()
+    modules = [emb, lstm, gru, rnn, *cells, head]
+    params = [p for m in modules for p in m.parameters()]
+    opt = mininet.optim.SGD(params, lr=0.1, momentum=0.9)
+    idx = torch.randint(0, 11, (7, 3))
+    e = emb(idx)
+    out1, (h1, c1) = lstm(e, (torch.randn(4, 3, 3), torch.randn(4, 3, 5)))
+    out2, h2 = gru(out1.transpose(0, 1).contiguous())
+    out3, h3 = rnn(out2.transpose(0, 1).contiguous(), torch.randn(1, 3, 4))
+    a = cells[0](out3[-1])
+    b, cb = cells[1](a)
+    d = cells[2](b, torch.randn(3, 2))
+    logits = head(d)
+    loss = crit(logits, torch.randint(0, 5, (3,)))
+    gd = head.backward(crit.backward())
+    gb, _ = cells[2].backward(gd)
+    ga, _, _ = cells[1].backward(gb, torch.zeros_like(cb))
+    g3 = torch.zeros_like(out3)
+    g3[-1] = cells[0].backward(ga)[0]
+    g2, _ = rnn.backward(g3, torch.ones_like(h3))
+    g1, _ = gru.backward(g2.transpose(0, 1), None)
+    ge, gh0, gc0 = lstm.backward(g1.transpose(0, 1), None, torch.ones_like(c1))
+    assert emb.backward(ge) is None
+    opt.step()
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in params)
+    return [e, out1, h1, c1, out2, h2, out3, h3, a, b, cb, d, logits, loss, ge, gh0, gc0] + [p.data for p in params] + [
+        p.grad for p in params]
+
+
+def test_sequence_training_step_runs_under_inference_mode(monkeypatch):
+    forbid_autograd(monkeypatch)
+    with torch.inference_mode():
+        tensors = sequence_step()
+    assert all(t.is_inference() and not t.requires_grad for t in tensors)
+
+
+def test_sequence_step_makes_no_tensor_that_requires_grad(monkeypatch):
+    forbid_autograd(monkeypatch)
+    tensors = sequence_step()
+    assert not any(t.requires_grad or t.grad_fn is not None for t in tensors)

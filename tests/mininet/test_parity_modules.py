@@ -11,7 +11,8 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import LOSS_CASES, build_pair, layer_params, loss_params, loss_seed, seeded
+from mininet_cases import (LOSS_CASES, build_pair, case_inputs, clone_inputs, flatten, grads_as_list, layer_params,
+                           loss_params, loss_seed, seeded)
 
 TOLERANCES = {torch.float64: {"rtol": 1e-10, "atol": 1e-12}, torch.float32: {}}
 DTYPES = [pytest.param(torch.float64, id="f64"), pytest.param(torch.float32, id="f32")]
@@ -35,18 +36,28 @@ def test_layer_matches_torch(case, dtype):
     back.load_state_dict(mod.state_dict())
     assert_same_state(back.state_dict(), ref.state_dict(), rtol=0, atol=0)
 
-    x = case.scale * torch.randn(case.shape, dtype=dtype)
-    x_ref = x.clone().requires_grad_()
-    # clone(): in-place layers must not overwrite a leaf (torch) nor the test's x (mininet).
-    y_ref = seeded(ref, x_ref.clone())
-    y = seeded(mod, x.clone())
-    assert_close(y, y_ref.detach(), **tol)
+    args = case_inputs(case, dtype)
+    args_ref = clone_inputs(args, requires_grad=True)
+    # clone(): in-place layers must not overwrite a leaf (torch) nor the test's inputs (mininet).
+    y_ref = seeded(ref, *clone_inputs(args_ref))
+    y = seeded(mod, *clone_inputs(args))
+    outputs, outputs_ref = flatten(y), flatten(y_ref)
+    assert len(outputs) == len(outputs_ref)
+    for out, out_ref in zip(outputs, outputs_ref):
+        assert_close(out, out_ref.detach(), **tol)
 
-    g = torch.randn(y.shape, dtype=dtype)
-    y_ref.backward(g)
+    # one gradient per output (the multi-tensor convention), each reaching the loss
+    gs = [torch.randn(out.shape, dtype=dtype) for out in outputs]
+    torch.autograd.backward(outputs_ref, gs)
     mod.zero_grad()
-    assert_close(mod.backward(g), x_ref.grad, **tol)
-
+    leaves = flatten(args_ref)
+    grads = grads_as_list(mod.backward(*gs) if isinstance(y, tuple) else mod.backward(gs[0]), len(leaves))
+    for k, (grad, leaf) in enumerate(zip(grads, leaves)):
+        if leaf.is_floating_point():
+            assert_close(grad, leaf.grad, **tol, msg=lambda m, k=k: f"grad of input {k}: {m}")
+        else:
+            assert grad is None  # indices take no gradient
+    assert all(g is None for g in grads[len(leaves):])  # a state that was not given
     ref_params = dict(ref.named_parameters())
     mod_params = dict(mod.named_parameters())
     assert list(mod_params) == list(ref_params)

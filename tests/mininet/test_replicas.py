@@ -12,12 +12,12 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import FORWARD_SEED, LAYER_CASES, build_mininet, layer_params, loss_params
+from mininet_cases import FORWARD_SEED, LAYER_CASES, build_mininet, case_inputs, clone_inputs, flatten, layer_params, loss_params
 
 R = 3
 TOL = {"rtol": 1e-12, "atol": 1e-12}
-# A replicated Linear takes (R, N, in_features) only.
-REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d"]
+# A replicated Linear takes (R, N, in_features) only; recurrent layers and cells batched inputs only.
+REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d" and "unbatched" not in c.id]
 
 
 def replicated(case, states):
@@ -26,26 +26,42 @@ def replicated(case, states):
     return rep
 
 
+def replica(args, r):
+    """Replica r's forward arguments: every tensor indexed [r], nested tuples kept."""
+    return tuple(replica(a, r) if isinstance(a, tuple) else a[r].clone() for a in args)
+
+
+def backward(module, y, gs):
+    """module.backward with one gradient per output; the result as one entry per input."""
+    result = module.backward(*gs) if isinstance(y, tuple) else module.backward(gs[0])
+    return list(result) if isinstance(result, tuple) else [result]
+
+
 @pytest.mark.parametrize("case", layer_params(REPLICABLE))
 def test_replicated_layer_equals_separate_layers(case):
     torch.manual_seed(0)
     singles = [build_mininet(case) for _ in range(R)]
     rep = replicated(case, [m.state_dict() for m in singles]).train(case.train)
-    x = case.scale * torch.randn((R,) + case.shape, dtype=torch.float64)
+    args = case_inputs(case, torch.float64, replicas=R)
 
     # One Dropout mask of shape (R, ...) draws the same numbers as R masks drawn one after the other.
     torch.manual_seed(FORWARD_SEED)
-    y = rep(x.clone())
+    y = rep(*clone_inputs(args))
     torch.manual_seed(FORWARD_SEED)
-    ys = [m(x[r].clone()) for r, m in enumerate(singles)]
-    assert_close(y, torch.stack(ys), **TOL)
+    ys = [m(*replica(args, r)) for r, m in enumerate(singles)]
+    outputs = flatten(y)
+    for k, out in enumerate(outputs):
+        assert_close(out, torch.stack([flatten(y_r)[k] for y_r in ys]), **TOL)
 
-    g = torch.randn(y.shape, dtype=torch.float64)
+    gs = [torch.randn(out.shape, dtype=torch.float64) for out in outputs]
     rep.zero_grad()
-    grad_x = rep.backward(g)
+    grads = backward(rep, y, gs)
     for r, m in enumerate(singles):
         m.zero_grad()
-        assert_close(grad_x[r], m.backward(g[r]), **TOL)
+        for grad, grad_r in zip(grads, backward(m, ys[r], [g[r] for g in gs]), strict=True):
+            assert (grad is None) == (grad_r is None)
+            if grad is not None:
+                assert_close(grad[r], grad_r, **TOL)
         rep_params = dict(rep.named_parameters())
         for name, p in m.named_parameters():
             assert_close(rep_params[name].grad[r], p.grad, **TOL, msg=lambda msg, n=name: f"{n}: {msg}")
