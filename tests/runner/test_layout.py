@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: the rooms of runner/, in the order of the data path (TOML -> spec -> build/train -> results);
 #: a module may import its own room and the rooms before it, never one after it
-LAYERS = {"registry": 0, "data": 1, "spec": 2, "train": 3, "results": 4, "measure": 4, "cli": 5}
+LAYERS = {"registry": 0, "data": 1, "spec": 2, "train": 3, "results": 4, "measure": 4, "sweep": 5, "cli": 6}
 
 
 def module_name(path: Path) -> str:

@@ -1,5 +1,5 @@
 """What the commands share: exit codes, options, loading specs (every problem on stderr, exit 2),
-training sweep points so that Ctrl-C keeps what is finished, and the output of ``run`` / ``compare``
+the Ctrl-C report of a sweep (launch.py trains its points), and the output of ``run`` / ``compare``
 (run directory, figures, progress).
 
 The command modules import from here and from the library below; nothing here imports a command.
@@ -89,17 +89,6 @@ def echo_points(points: Sequence[Point]) -> None:
     click.echo(f"{len(points)} point{'s' if len(points) != 1 else ''}; nothing trained (--dry-run)")
 
 
-def train_points(points: Sequence[Point], train: Callable[[Point], list]) -> tuple[list, list[Point]]:
-    """``train(point)`` for each point, in order; on Ctrl-C: (results so far, points not finished)."""
-    results: list = []
-    for i, point in enumerate(points):
-        try:
-            results += train(point)
-        except KeyboardInterrupt:
-            return results, list(points[i:])
-    return results, []
-
-
 def report_interrupted(unfinished: Sequence[Point], n_points: int) -> None:
     """After Ctrl-C: say which results are missing, and exit 1."""
     if not unfinished:
@@ -142,29 +131,36 @@ class Output:
     margins: dict[str, Margin] = field(default_factory=lambda: dict(DEFAULT_MARGINS))
     directory: Path | None = None
 
-    def start(self, specs: Sequence[Spec], n_backends: int) -> Progress:
-        """Before training: check the run directory (exit 2 on a problem); the progress reporter."""
+    def start(self, specs: Sequence[Spec], n_backends: int, resume: Path | None = None,
+              epochs: bool = True) -> Progress:
+        """Before training: check the run directory (exit 2 on a problem); the progress reporter.
+
+        ``resume``: a sweep's run directory to write into again; ``epochs``: whether training in this
+        process reports its epochs (not when sweep points train in workers)."""
         if self.plot and not self.save:
             fail("--plot saves figures into the run directory; it cannot be used with --no-save")
         if self.plot:
             plot_module()  # fail now, not after the training
-        if self.save:
+        if resume is not None:
+            self.directory = resume
+        elif self.save:
             names = [s.name for s in specs]
             self.directory = self.out if self.out is not None else default_run_dir(names)
             try:
                 check_run_dir(self.directory, names)
             except RunDirError as e:
                 fail(str(e))
-        return Progress(work(specs, n_backends), quiet=self.quiet, verbose=self.verbose)
+        return Progress(work(specs, n_backends), quiet=self.quiet or not epochs, verbose=self.verbose)
 
     def finish(self, kind: str, entries: Sequence[tuple[Spec, Path, Path | None]], results, text: str, fmt: str,
-               backends: Sequence[str], executor: str) -> None:
-        """After training and printing ``text``: write the run directory, then its figures."""
+               backends: Sequence[str], executor: str, extra_files: Sequence[str] = ()) -> None:
+        """After training and printing ``text``: write the run directory, then its figures
+        (``extra_files``: written there already, e.g. a sweep's points; run.json lists them)."""
         if not self.save:
             return
         specs = [SpecEntry(spec, base, source) for spec, base, source in entries]
         save_run(self.directory, kind, specs, results, text, fmt, margins=self.margins, backends=backends,
-                 executor=executor)
+                 executor=executor, extra_files=extra_files)
         if not self.quiet:
             click.echo(f"run directory: {self.directory}", err=True)
         if self.plot:

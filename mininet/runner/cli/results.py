@@ -97,11 +97,20 @@ def plot(run_dir: Path, out: Path | None, repetition: int) -> None:
 @click.argument("run_dir", type=RUN_DIR)
 @click.option("--format", "fmt", default=None, help="tabulate format [default: the run's]")
 def report(run_dir: Path, fmt: str | None) -> None:
-    """Print the tables of a finished run (RUN_DIR) again, exactly as the run printed them."""
+    """Print the tables of a finished run (RUN_DIR) again, exactly as the run printed them; for a
+    sweep, also the table of its points (done, failed or not finished)."""
+    from ..sweep.rundir import SWEEP_FILE, read_state
+    from ..sweep.summary import points_text
+
     run = _load_run_or_exit(run_dir)
     fmt = fmt or run.meta["table_format"]
     if run.meta["kind"] == "compare":
         text = compare_text(run.results, fmt, run.meta["reference"], run.margins)
     else:
         text = "\n\n".join(run_text(r, fmt) for r in run.results)
+    if (run_dir / SWEEP_FILE).is_file():
+        try:
+            text += "\n\n" + points_text(read_state(run_dir), fmt)
+        except RunDirError as e:
+            fail(str(e))
     click.echo(text)

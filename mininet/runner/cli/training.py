@@ -11,8 +11,9 @@ from tabulate import tabulate
 from ..registry import BACKENDS
 from ..results.report import compare_text, run_text
 from ..train.run import run_spec
+from .launch import launch_options
 from .options import (EXECUTOR, EXIT_FAILURE, FORMAT, SPEC_PATH, echo_points, output_options, parse_backends,
-                      point_options, points_or_exit, report_interrupted, spec_or_exit, train_points)
+                      point_options, points_or_exit, report_interrupted, spec_or_exit)
 
 
 @click.command()
@@ -22,21 +23,28 @@ from .options import (EXECUTOR, EXIT_FAILURE, FORMAT, SPEC_PATH, echo_points, ou
 @FORMAT
 @point_options
 @output_options()
-def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run: bool, output) -> None:
+@launch_options
+def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run: bool, output, launch) -> None:
     """Train SPEC on one backend; print each repetition's final metrics and their summary, and save
-    a run directory (spec, environment, metrics, tables, checkpoints). With a sweep, every point."""
+    a run directory (spec, environment, metrics, tables, checkpoints). With a sweep, every point,
+    with --launcher/--jobs in worker processes or on a Ray cluster (see docs/sweeps.md)."""
     points = points_or_exit([spec], sets, sweeps)
     if dry_run:
         return echo_points(points)
-    with output.start([p.spec for p in points], 1) as progress:
-        results, unfinished = train_points(points, lambda p: run_spec(
-            p.spec, (backend,), executor, p.base_dir, progress=progress.callback(p.label)))
-    text = "\n\n".join(run_text(result, fmt) for result in results)
+
+    def text_of(results: list) -> str:
+        return "\n\n".join(run_text(result, fmt) for result in results)
+
+    sweep = launch.prepare(points, output, "run", (backend,), executor, fmt, text_of)
+    with output.start([p.spec for p in points], 1, launch.resume, epochs=sweep.inline) as progress:
+        sweep.run(lambda p: run_spec(p.spec, (backend,), executor, p.base_dir, progress=progress.callback(p.label)))
+    results = sweep.results()
     if results:
+        text = sweep.text(text_of(results))
         click.echo(text)
-        output.finish("run", [(p.spec, p.base_dir, p.file) for p in points[:len(results)]], results, text, fmt,
-                      (backend,), executor)
-    report_interrupted(unfinished, len(points))
+        output.finish("run", sweep.entries(), results, text, fmt, (backend,), executor, sweep.files())
+    report_interrupted(sweep.outcome.unfinished(), len(points))
+    sweep.report_failed()
     if all(all(result.diverged) for result in results):
         sys.exit(EXIT_FAILURE)
 
@@ -48,25 +56,32 @@ def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run
 @FORMAT
 @point_options
 @output_options(margins=True)
+@launch_options
 def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str, sets, sweeps, dry_run: bool,
-            output) -> None:
+            output, launch) -> None:
     """Train every SPEC on every backend from the same data, weights and batch order; print the
     report's table (mean (std) over repetitions) and the paired differences between backends with
     95% confidence intervals and equivalence verdicts; save a run directory (--plot: with figures).
-    A spec with a sweep gives one row per point and backend."""
+    A spec with a sweep gives one row per point and backend; --launcher/--jobs train the points in
+    worker processes or on a Ray cluster (see docs/sweeps.md)."""
     names = parse_backends(backends)
     points = points_or_exit(specs, sets, sweeps)
     if dry_run:
         return echo_points(points)
-    with output.start([p.spec for p in points], len(names)) as progress:
-        results, unfinished = train_points(points, lambda p: run_spec(
-            p.spec, names, executor, p.base_dir, progress=progress.callback(p.label)))
+
+    def text_of(results: list) -> str:
+        return compare_text(results, fmt, margins=output.margins)
+
+    sweep = launch.prepare(points, output, "compare", names, executor, fmt, text_of)
+    with output.start([p.spec for p in points], len(names), launch.resume, epochs=sweep.inline) as progress:
+        sweep.run(lambda p: run_spec(p.spec, names, executor, p.base_dir, progress=progress.callback(p.label)))
+    results = sweep.results()
     if results:
-        text = compare_text(results, fmt, margins=output.margins)
+        text = sweep.text(text_of(results))
         click.echo(text)
-        output.finish("compare", [(p.spec, p.base_dir, p.file) for p in points[:len(results) // len(names)]],
-                      results, text, fmt, names, executor)
-    report_interrupted(unfinished, len(points))
+        output.finish("compare", sweep.entries(), results, text, fmt, names, executor, sweep.files())
+    report_interrupted(sweep.outcome.unfinished(), len(points))
+    sweep.report_failed()
 
 
 @click.command()

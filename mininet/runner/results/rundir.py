@@ -66,8 +66,21 @@ def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _json_text(doc: Any) -> str:
+def json_text(doc: Any) -> str:
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+def read_json(path: Path, fmt: str, version: int, missing: str) -> dict[str, Any]:
+    """A JSON file marked with ``format``/``version``, or RunDirError (``missing``: why it is not there)."""
+    if not path.is_file():
+        raise RunDirError(f"{path.parent}: {missing} (no {path.name})")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise RunDirError(f"{path}: unreadable ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt or doc.get("version") != version:
+        raise RunDirError(f"{path}: not a version-{version} {fmt} file")
+    return doc
 
 
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -210,8 +223,10 @@ def _summary_doc(results: Sequence[RunResult], reference: str, margins: dict[str
 
 def save_run(directory: Path, kind: str, entries: Sequence[SpecEntry], results: Sequence[RunResult],
              text: str, fmt: str, *, reference: str = "torch", margins: dict[str, Margin] | None = None,
-             backends: Sequence[str] = (), executor: str = "auto", argv: Sequence[str] | None = None) -> Path:
-    """Write the run directory of a finished ``run`` or ``compare`` (``text``: what it printed)."""
+             backends: Sequence[str] = (), executor: str = "auto", argv: Sequence[str] | None = None,
+             extra_files: Sequence[str] = ()) -> Path:
+    """Write the run directory of a finished ``run`` or ``compare`` (``text``: what it printed;
+    ``extra_files``: files already there that belong to the run, such as a sweep's points)."""
     margins = DEFAULT_MARGINS if margins is None else margins
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -250,7 +265,7 @@ def save_run(directory: Path, kind: str, entries: Sequence[SpecEntry], results: 
     doc = _summary_doc(results, reference, margins)
     summary_header = list(doc["summary"][0]) if doc["summary"] else []
     write("summary.csv", _csv_text(summary_header, [["" if v is None else v for v in s.values()] for s in doc["summary"]]))
-    write("summary.json", _json_text(doc))
+    write("summary.json", json_text(doc))
 
     meta = {
         "format": FORMAT, "version": VERSION, "kind": kind,
@@ -264,8 +279,8 @@ def save_run(directory: Path, kind: str, entries: Sequence[SpecEntry], results: 
                      "checkpoints": [checkpoint_path(r.spec_name, r.backend, k) for k in range(len(r.states))]}
                     for r in results],
     }
-    meta["files"] = files + [RUN_FILE]
-    write_file(directory / RUN_FILE, _json_text(meta))  # last: its presence means the run is complete
+    meta["files"] = files + [f for f in extra_files if f not in files] + [RUN_FILE]
+    write_file(directory / RUN_FILE, json_text(meta))  # last: its presence means the run is complete
     return directory
 
 
@@ -299,15 +314,7 @@ def _read_metrics(path: Path) -> dict[tuple[str, str], dict[tuple[int, int], lis
 def load_run(directory: str | Path) -> SavedRun:
     """Read a run directory back: its metadata, resolved specs and every result's metrics."""
     directory = Path(directory)
-    meta_path = directory / RUN_FILE
-    if not meta_path.is_file():
-        raise RunDirError(f"{directory}: not a finished run directory (no {RUN_FILE})")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise RunDirError(f"{meta_path}: unreadable ({e})") from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise RunDirError(f"{meta_path}: not a version-{VERSION} mininet run directory")
+    meta = read_json(directory / RUN_FILE, FORMAT, VERSION, "not a finished run directory")
     specs = {s["name"]: spec_from_text((directory / s["file"]).read_text(encoding="utf-8"), str(directory / s["file"]))
              for s in meta["specs"]}
     table = _read_metrics(directory / "metrics.csv")
