@@ -186,3 +186,37 @@ def test_resume_refuses_another_sweep_and_a_plain_run_directory(inline, tmp_path
                                      "-q"]).exit_code == 0
     result = CliRunner().invoke(main, ["compare", str(REPORT), *TINY, "--resume", str(plain), "-q"])
     assert result.exit_code == 2 and "not a sweep's run directory" in result.stderr
+
+
+def test_ctrl_c_in_a_pool_keeps_the_finished_points_and_stops_the_workers(inline, tmp_path, monkeypatch):
+    from mininet.runner.sweep.launchers import PoolLauncher
+
+    waits, workers, running = [], [], []
+    real_wait = PoolLauncher.wait
+
+    def wait_then_interrupt(self):
+        waits.append(1)
+        if len(waits) == 2:  # one or two points have ended; Ctrl-C while the next two train
+            workers.extend(process for _, process in self._workers.values())
+            running.extend(self.running())
+            raise KeyboardInterrupt
+        return real_wait(self)
+
+    monkeypatch.setattr(PoolLauncher, "wait", wait_then_interrupt)
+    out = tmp_path / "run"
+    result = compare(out, "--jobs", "2")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(workers) == 2 and not any(p.is_alive() for p in workers)  # stopped, not left training
+    state = json.loads((out / "sweep.json").read_text())
+    done = [i for i, p in enumerate(state["points"]) if p["status"] == "done"]
+    waiting = [i for i in range(4) if i not in done + running]
+    assert running == [len(done), len(done) + 1] and done == list(range(len(done))) and len(done) in (1, 2)
+    assert all(state["points"][i]["status"] == "pending" for i in running + waiting)
+    label = [p["label"] for p in state["points"]]
+    assert (f"{len(done)} of 4 points finished. Stopped during {label[running[0]]}, {label[running[1]]} (their "
+            "results are discarded)" + (f"; not started: {label[waiting[0]]}." if waiting else ".")) \
+        in " ".join(result.stderr.split())
+    assert (out / "metrics.csv").read_text().count("\n") == 1 + len(done) * 2 * 2 * 2  # only finished points
+    resumed = CliRunner().invoke(main, ["compare", str(REPORT), *TINY, "--resume", str(out), "-q", "--jobs", "2"])
+    assert resumed.exit_code == 0, resumed.output
+    assert_same_run(out, inline)

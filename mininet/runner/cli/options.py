@@ -89,15 +89,18 @@ def echo_points(points: Sequence[Point]) -> None:
     click.echo(f"{len(points)} point{'s' if len(points) != 1 else ''}; nothing trained (--dry-run)")
 
 
-def report_interrupted(unfinished: Sequence[Point], n_points: int) -> None:
-    """After Ctrl-C: say which results are missing, and exit 1."""
+def report_interrupted(unfinished: Sequence[Point], n_points: int, running: int = 1) -> None:
+    """After Ctrl-C: say which results are missing, and exit 1 (``running``: how many of ``unfinished``,
+    first, were training; several when sweep points train in parallel)."""
     if not unfinished:
         return
     done = n_points - len(unfinished)
+    stopped = ", ".join(p.label for p in unfinished[:max(running, 1)])
+    rest = unfinished[max(running, 1):]
     click.echo(f"\nInterrupted (Ctrl-C): the results above are partial, {done} of {n_points} point"
-               f"{'s' if n_points != 1 else ''} finished. Stopped during {unfinished[0].label} (its results "
-               "are discarded)" + (f"; not started: {', '.join(p.label for p in unfinished[1:])}"
-                                   if len(unfinished) > 1 else "") + ".", err=True)
+               f"{'s' if n_points != 1 else ''} finished. Stopped during {stopped} "
+               f"({'its' if running <= 1 else 'their'} results are discarded)" +
+               (f"; not started: {', '.join(p.label for p in rest)}" if rest else "") + ".", err=True)
     sys.exit(EXIT_FAILURE)
 
 

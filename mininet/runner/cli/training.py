@@ -43,7 +43,7 @@ def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run
         text = sweep.text(text_of(results))
         click.echo(text)
         output.finish("run", sweep.entries(), results, text, fmt, (backend,), executor, sweep.files())
-    report_interrupted(sweep.outcome.unfinished(), len(points))
+    report_interrupted(sweep.outcome.unfinished(), len(points), len(sweep.outcome.interrupted))
     sweep.report_failed()
     if all(all(result.diverged) for result in results):
         sys.exit(EXIT_FAILURE)
@@ -80,7 +80,7 @@ def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str, set
         text = sweep.text(text_of(results))
         click.echo(text)
         output.finish("compare", sweep.entries(), results, text, fmt, names, executor, sweep.files())
-    report_interrupted(sweep.outcome.unfinished(), len(points))
+    report_interrupted(sweep.outcome.unfinished(), len(points), len(sweep.outcome.interrupted))
     sweep.report_failed()
 
 
