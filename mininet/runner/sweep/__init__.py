@@ -6,6 +6,7 @@ run.py        the plan (launcher, jobs, threads) and the loop: slots full, retri
 rundir.py     the sweep's run directory: per-point folders, the state file, resuming
 progress.py   the live count of points on stderr
 summary.py    the table over points printed at the end and by ``mininet report``
+warm.py       imported by the pool's fork server only: one tiny training, so no worker pays for a first one
 """
 
 from .launchers import LAUNCHERS, RAY_HINT, LauncherUnavailable

@@ -110,9 +110,9 @@ class PoolLauncher:
     def __init__(self, train: Callable[[Point], list[RunResult]], jobs: int, threads: int) -> None:
         self.train, self.slots, self.threads = train, jobs, threads
         self._context = multiprocessing.get_context("forkserver")
-        # the server imports torch and the runner once; each worker is a fork of it (no fork of this
-        # process, whose OpenMP threads a child could not use)
-        self._context.set_forkserver_preload([__name__])
+        # the server imports torch and the runner and trains a tiny spec once (warm.py); each worker is
+        # a fork of it (never of this process, whose OpenMP threads a child could not use)
+        self._context.set_forkserver_preload([__name__, f"{__package__}.warm"])
         self._workers: dict[Any, tuple[int, Any]] = {}  # receiving end -> (index, process)
 
     def submit(self, index: int, point: Point, fail: str | None) -> None:
