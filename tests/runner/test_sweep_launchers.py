@@ -125,16 +125,22 @@ def test_a_pool_gives_the_inline_bits_and_a_sweep_directory(inline, tmp_path):
     assert report.exit_code == 0 and report.stdout == result.stdout
 
 
-def test_ray_on_a_local_cluster_gives_the_inline_bits(inline, tmp_path):
+def test_ray_on_a_local_cluster_gives_the_inline_bits(inline, tmp_path, monkeypatch):
+    """The launcher starts a local cluster (num_cpus=2, include_dashboard=False) and stops it at the end."""
     ray = pytest.importorskip("ray", reason="the ray extra: pip install -e '.[ray]'")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert not ray.is_initialized()
+    started = []
+    real_init = ray.init
+    monkeypatch.setattr(ray, "init", lambda **kwargs: started.append(kwargs) or real_init(**kwargs))
     try:
         out = tmp_path / "ray"
         result = compare(out, "--launcher", "ray", "--jobs", "2", "--retries", "0")
         assert result.exit_code == 0, result.output
         assert_same_run(out, inline)
         assert "(ray launcher)" in result.stdout
-        assert ray.is_initialized()  # a cluster the sweep did not start is left running
+        assert [(k["address"], k["num_cpus"], k["include_dashboard"]) for k in started] == [(None, 2, False)]
+        assert not ray.is_initialized()  # the cluster it started is stopped
     finally:
         ray.shutdown()
 
