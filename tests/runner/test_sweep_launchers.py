@@ -68,12 +68,13 @@ def inline(tmp_path_factory) -> Path:
     ({"jobs": 2}, ("pool", 2, 4)),  # --jobs N>1 alone means a pool; 8 cores / 2 workers
     ({"launcher": "pool"}, ("pool", 4, 2)),  # one worker per point here (4 points < 8 cores)
     ({"launcher": "pool", "jobs": 3}, ("pool", 3, 2)),  # workers * threads <= cores
-    ({"launcher": "pool", "jobs": 16}, ("pool", 16, 1)),
+    ({"launcher": "pool", "jobs": 5}, ("pool", 5, 2)),  # no more workers than points: 4 of them share 8 cores
+    ({"launcher": "pool", "jobs": 16, "cores": 2}, ("pool", 16, 1)),
     ({"launcher": "ray"}, ("ray", 4, 1)),  # a local cluster of as many CPUs as points (at most the cores)
     ({"address": "10.0.0.1:6379"}, ("ray", None, 1)),  # an existing cluster: as many as it has CPUs
 ])
 def test_plan_fills_in_the_defaults(args, plan):
-    got = plan_launch(n_points=4, cores=8, **args)
+    got = plan_launch(n_points=4, **{"cores": 8, **args})
     assert (got.launcher, got.jobs, got.threads) == plan
 
 
@@ -141,6 +142,27 @@ def test_ray_on_a_local_cluster_gives_the_inline_bits(inline, tmp_path, monkeypa
         assert "(ray launcher)" in result.stdout
         assert [(k["address"], k["num_cpus"], k["include_dashboard"]) for k in started] == [(None, 2, False)]
         assert not ray.is_initialized()  # the cluster it started is stopped
+    finally:
+        ray.shutdown()
+
+
+def test_a_point_failing_on_ray_is_retried_then_reported(tmp_path, monkeypatch):
+    """A point that raises, and one whose Ray worker dies, on one local cluster that the test starts (the
+    sweep leaves a cluster it did not start running)."""
+    ray = pytest.importorskip("ray", reason="the ray extra: pip install -e '.[ray]'")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        for fail, why in (("1", "PointFailure: point 1"), ("1:kill", "Ray worker died: ")):
+            monkeypatch.setenv(FAIL_POINT_VARIABLE, fail)
+            out = tmp_path / fail.replace(":", "-")
+            result = compare(out, "--launcher", "ray", "--jobs", "2")
+            assert result.exit_code == 1, result.output
+            assert ray.is_initialized()
+            state = json.loads((out / "sweep.json").read_text())
+            assert [(p["status"], p["attempts"]) for p in state["points"]] == [
+                ("done", 1), ("failed", 2), ("done", 1), ("done", 1)]
+            assert state["points"][1]["error"].startswith(why)
+            assert f"report[{DIRS[1]}]: {why}" in " ".join(result.stderr.split())
     finally:
         ray.shutdown()
 

@@ -14,7 +14,8 @@ import click
 from ..results.rundir import RunDirError
 from ..spec.load import Point
 from ..train.result import RunResult
-from ..sweep import LAUNCHERS, LauncherUnavailable, PointState, PointTrainer, SweepOutcome, make_launcher, plan_launch, run_sweep
+from ..sweep import (LAUNCHERS, LaunchPlan, LauncherUnavailable, PointState, PointTrainer, SweepOutcome, make_launcher,
+                     plan_launch, run_sweep)
 from ..sweep.progress import PointsDisplay
 from ..sweep.rundir import SweepDir
 from ..sweep.summary import points_text
@@ -26,7 +27,7 @@ _OPTIONS = [
                       "ray (a Ray cluster) [default: ray with --address, pool with --jobs N>1, else inline]"),
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                  help="points trained at once by pool or ray [default: one per core, at most the points]; "
-                      "each pool worker gets cores/jobs torch threads"),
+                      "each pool worker gets cores/workers torch threads"),
     click.option("--address", default=None, metavar="HOST:PORT",
                  help="the Ray cluster's head node (implies --launcher ray) [default: RAY_ADDRESS, else a "
                       "local cluster started for this sweep]"),
@@ -59,15 +60,13 @@ class Launch:
             fail("--resume writes into its run directory; it cannot be used with --out")
         layout = None
         if output.save and (len(points) > 1 or self.resume is not None):
-            directory = self.resume or output.out  # None: the default, known once output.start chose it
-            layout = SweepDir(directory or Path("."), points, kind, backends, executor, plan.launcher, fmt,
-                              output.margins, text_of)
+            layout = SweepDir(points, kind, backends, executor, plan.launcher, fmt, output.margins, text_of)
         elif self.resume is not None:
             fail("--resume writes into the run directory; it cannot be used with --no-save")
         states = [PointState() for _ in points]
         if self.resume is not None:
             try:
-                states = layout.resumed_states()
+                states = layout.resumed_states(self.resume)
             except RunDirError as e:
                 fail(str(e))
         return Sweep(points, plan, output, backends, executor, layout, states)
@@ -90,7 +89,7 @@ class Sweep:
     """One command's sweep: run it (inside ``output.start``), then what to print and save."""
 
     points: Sequence[Point]
-    plan: object
+    plan: LaunchPlan
     output: Output
     backends: tuple[str, ...]
     executor: str
@@ -114,8 +113,7 @@ class Sweep:
                                 and (not self.inline or self.output.verbose))
         listeners = [display]
         if self.layout is not None:
-            self.layout.directory = self.output.directory
-            self.layout.start(self.states)
+            self.layout.start(self.output.directory, self.states)
             listeners.insert(0, self.layout)
         self.outcome = run_sweep(self.points, launcher, self.plan.retries, self.states, listeners)
         if self.layout is not None:

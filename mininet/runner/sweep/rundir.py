@@ -65,10 +65,9 @@ def read_state(directory: Path) -> dict[str, Any]:
 class SweepDir:
     """Writes a sweep's run directory as its points change (a listener of :func:`run_sweep`)."""
 
-    def __init__(self, directory: Path, points: Sequence[Point], kind: str, backends: Sequence[str],
-                 executor: str, launcher: str, fmt: str, margins: dict[str, Margin],
-                 text_of: Callable[[list[RunResult]], str]) -> None:
-        self.directory = Path(directory)
+    def __init__(self, points: Sequence[Point], kind: str, backends: Sequence[str], executor: str, launcher: str,
+                 fmt: str, margins: dict[str, Margin], text_of: Callable[[list[RunResult]], str]) -> None:
+        self.directory = Path(".")  # set by start()
         self.points = list(points)
         self.dirnames = point_dirnames(points)
         self.kind, self.backends, self.executor, self.launcher = kind, list(backends), executor, launcher
@@ -96,8 +95,9 @@ class SweepDir:
         write_file(self.directory / SWEEP_FILE, json_text(self.state_doc()))
 
     # ------------------------------------------------------------------ listener
-    def start(self, states: list[PointState]) -> None:
-        self.states = states
+    def start(self, directory: Path, states: list[PointState]) -> None:
+        """Begin writing into ``directory``; ``states`` is the list the sweep updates."""
+        self.directory, self.states = Path(directory), states
         self.directory.mkdir(parents=True, exist_ok=True)
         self.write_state()
 
@@ -116,12 +116,13 @@ class SweepDir:
         self.write_state()
 
     # ------------------------------------------------------------------ resuming
-    def resumed_states(self) -> list[PointState]:
-        """The states recorded in the directory, with the results of its done points read back.
+    def resumed_states(self, directory: Path) -> list[PointState]:
+        """The states recorded in ``directory``, with the results of its done points read back.
 
         The sweep must be the same (same points in the same order, same command, backends and
         executor), else RunDirError; a done point whose files are unreadable is trained again.
         """
+        self.directory = Path(directory)
         doc = read_state(self.directory)
         labels = [p["label"] for p in doc["points"]]
         if labels != [p.label for p in self.points]:
