@@ -238,7 +238,8 @@ def test_ctrl_c_in_a_pool_keeps_the_finished_points_and_stops_the_workers(inline
     state = json.loads((out / "sweep.json").read_text())
     done = [i for i, p in enumerate(state["points"]) if p["status"] == "done"]
     waiting = [i for i in range(4) if i not in done + running]
-    assert running == [len(done), len(done) + 1] and done == list(range(len(done))) and len(done) in (1, 2)
+    # points end in any order: one or two are done, two were training, the rest never started
+    assert len(running) == 2 and 1 <= len(done) <= 2 and sorted(done + running + waiting) == [0, 1, 2, 3]
     assert all(state["points"][i]["status"] == "pending" for i in running + waiting)
     label = [p["label"] for p in state["points"]]
     assert (f"{len(done)} of 4 points finished. Stopped during {label[running[0]]}, {label[running[1]]} (their "
