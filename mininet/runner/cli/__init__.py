@@ -1,7 +1,7 @@
 """The ``mininet`` command: a click group with thin subcommands that call library functions.
 
 Each module holds one family of commands (training.py: run, compare, check; specs.py: validate,
-render, list, schema; results.py: eval, plot, report; bench.py: bench); what they share is in
+render, list, schema, specs, copy; results.py: eval, plot, report; bench.py: bench); what they share is in
 options.py, below them all.
 
 Exit codes: 0 success; 1 a failure during training; 2 a bad spec or bad usage.
@@ -32,5 +32,5 @@ def main() -> None:
 
 
 for _command in (training.run, training.compare, training.check, specs.validate, specs.render, specs.list_,
-                 specs.schema, results.eval_, results.plot, results.report, bench.bench):
+                 specs.schema, specs.specs_, specs.copy, results.eval_, results.plot, results.report, bench.bench):
     main.add_command(_command)

@@ -19,6 +19,7 @@ from tabulate import tabulate
 from ..registry import BACKENDS
 from ..results.rundir import RunDirError, SpecEntry, check_run_dir, default_run_dir, load_run, save_run
 from ..results.stats import DEFAULT_MARGINS, Margin, parse_margins
+from ..spec.builtin import resolve_spec_path
 from ..spec.experiment import Spec
 from ..spec.load import Loaded, Point, SpecError, load_all, load_spec
 from ..train.run import EXECUTORS
@@ -27,7 +28,16 @@ from .progress import Progress, work
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # --------------------------------------------------------------------------- options
-SPEC_PATH = click.Path(dir_okay=False, path_type=Path)
+class SpecArgument(click.ParamType):
+    """A spec file, or the name of a built-in spec (``report/ce_sgd``; ``mininet specs`` lists them)."""
+
+    name = "spec"
+
+    def convert(self, value, param, ctx) -> Path:
+        return value if isinstance(value, Path) and value.exists() else resolve_spec_path(value)
+
+
+SPEC_PATH = SpecArgument()
 FORMAT = click.option("--format", "fmt", default="github", show_default=True,
                       help="any tabulate format: github, plain, simple, grid, latex, ...")
 EXECUTOR = click.option("--executor", type=click.Choice(EXECUTORS), default="auto", show_default=True,

@@ -100,7 +100,8 @@ def read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SpecError([Problem(file, "", "file not found")]) from None
+        raise SpecError([Problem(file, "", "file not found (`mininet specs` lists the built-in specs, which can be "
+                                           "named instead of a file, e.g. report/ce_sgd)")]) from None
     except IsADirectoryError:
         raise SpecError([Problem(file, "", "is a directory, not a spec file")]) from None
     except OSError as e:
