@@ -19,6 +19,7 @@ from tabulate import tabulate
 from ..registry import BACKENDS
 from ..results.rundir import RunDirError, SpecEntry, check_run_dir, default_run_dir, load_run, save_run
 from ..results.stats import DEFAULT_MARGINS, Margin, parse_margins
+from ..results.tracking import TRACKERS, TrackerUnavailable, require, track
 from ..spec.builtin import resolve_spec_path
 from ..spec.experiment import Spec
 from ..spec.load import Loaded, Point, SpecError, load_all, load_spec
@@ -150,6 +151,7 @@ class Output:
     quiet: bool = False
     verbose: bool = False
     margins: dict[str, Margin] = field(default_factory=lambda: dict(DEFAULT_MARGINS))
+    log: tuple[str, ...] = ()  # trackers: tensorboard, mlflow
     directory: Path | None = None
 
     def start(self, specs: Sequence[Spec], n_backends: int) -> Progress:
@@ -158,6 +160,13 @@ class Output:
             fail("--plot saves figures into the run directory; it cannot be used with --no-save")
         if self.plot:
             plot_module()  # fail now, not after the training
+        if self.log and not self.save:
+            fail("--log writes the tracker's files beside the run directory; it cannot be used with --no-save")
+        for tracker in self.log:
+            try:
+                require(tracker)
+            except TrackerUnavailable as e:
+                fail(str(e))
         if self.save:
             names = [s.name for s in specs]
             self.directory = self.out if self.out is not None else default_run_dir(names)
@@ -175,6 +184,7 @@ class Output:
         specs = [SpecEntry(spec, base, source) for spec, base, source in entries]
         save_run(self.directory, kind, specs, results, text, fmt, margins=self.margins, backends=backends,
                  executor=executor)
+        track(self.log, self.directory, [entry.spec for entry in specs], results, text)
         if not self.quiet:
             click.echo(f"run directory: {self.directory}", err=True)
         if self.plot:
@@ -199,6 +209,9 @@ def output_options(margins: bool = False) -> Callable:
         click.option("--plot", is_flag=True, help="also draw the figures into the run directory (needs matplotlib)"),
         click.option("--quiet", "-q", is_flag=True, help="no progress bar and no file names on stderr"),
         click.option("--verbose", "-v", is_flag=True, help="one progress line per epoch on stderr instead of a bar"),
+        click.option("--log", "log", multiple=True, type=click.Choice(TRACKERS),
+                     help="also write the run for a tracker (repeatable; optional extras): tensorboard event "
+                          "files in RUN_DIR/tensorboard, an MLflow run per spec and backend"),
     ]
     if margins:
         options.append(click.option(
@@ -208,9 +221,9 @@ def output_options(margins: bool = False) -> Callable:
 
     def decorate(command: Callable) -> Callable:
         @functools.wraps(command)
-        def wrapper(*args, out, no_save, plot, quiet, verbose, **kwargs):
+        def wrapper(*args, out, no_save, plot, quiet, verbose, log, **kwargs):
             extra = {"margins": kwargs.pop("margins")} if margins else {}
-            output = Output(out=out, save=not no_save, plot=plot, quiet=quiet, verbose=verbose, **extra)
+            output = Output(out=out, save=not no_save, plot=plot, quiet=quiet, verbose=verbose, log=log, **extra)
             return command(*args, output=output, **kwargs)
 
         for option in reversed(options):
