@@ -17,7 +17,8 @@ import click
 from tabulate import tabulate
 
 from ..registry import BACKENDS
-from ..results.rundir import RunDirError, SpecEntry, check_run_dir, default_run_dir, load_run, save_run
+from ..results.rundir import (RunDirError, SpecEntry, check_run_dir, default_run_dir, link_latest, load_run,
+                              save_run)
 from ..results.stats import DEFAULT_MARGINS, Margin, parse_margins
 from ..results.tracking import TRACKERS, TrackerUnavailable, require, track
 from ..spec.builtin import resolve_spec_path
@@ -185,6 +186,8 @@ class Output:
         save_run(self.directory, kind, specs, results, text, fmt, margins=self.margins, backends=backends,
                  executor=executor)
         track(self.log, self.directory, [entry.spec for entry in specs], results, text)
+        if self.out is None:
+            link_latest(self.directory)
         if not self.quiet:
             click.echo(f"run directory: {self.directory}", err=True)
         if self.plot:
