@@ -51,12 +51,14 @@ def render(spec: Path, sets: tuple[str, ...], sweeps: tuple[str, ...], output: P
 
 
 @click.command("list")
-@click.argument("kinds", nargs=-1, type=click.Choice(["data", "layer", "init", "loss", "optimizer", "scheduler"]))
+@click.argument("kinds", nargs=-1, type=click.Choice(["spec", "model", "train", "data", "layer", "init", "loss",
+                                                      "optimizer", "scheduler"]))
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.option("--format", "fmt", default="simple", show_default=True, help="any tabulate format")
 def list_(kinds: tuple[str, ...], as_json: bool, fmt: str) -> None:
-    """List every data set, layer, init, loss, optimizer and scheduler a spec can name (or only
-    KINDS), with its parameters, their defaults and the backends that support it."""
+    """List every key a spec can have: the top-level keys, [model] and [train], and every data set,
+    layer, init, loss, optimizer and scheduler it can name (or only KINDS), with their parameters,
+    defaults and the backends that support them."""
     from .. import train as _train  # noqa: F401  (registers both backends, for the backends column)
     from ..spec.catalog import WHERE, catalog
 

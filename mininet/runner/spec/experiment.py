@@ -29,11 +29,15 @@ SchedulerSpec = _union("scheduler")
 
 
 class ModelSpec(Strict):
+    """The model: its layers in order (a Sequential), and the default init of their weights."""
+
     init: InitSpec = Field(default_factory=InitSpec, description="default init of every Linear and Conv2d layer")
     layers: Annotated[list[LayerSpec], Field(min_length=1)]  # type: ignore[valid-type]
 
 
 class TrainSpec(Strict):
+    """The training schedule: epochs of mini-batches over the training set, reshuffled every epoch."""
+
     epochs: PositiveInt
     batch_size: PositiveInt
     shuffle: bool = True
