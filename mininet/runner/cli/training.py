@@ -9,7 +9,7 @@ import click
 from tabulate import tabulate
 
 from ..registry import BACKENDS
-from ..results.report import compare_text, run_text
+from ..results.report import compare_text, runs_text
 from ..train.run import run_spec
 from .options import (EXECUTOR, EXIT_FAILURE, FORMAT, SPEC_PATH, echo_points, output_options, parse_backends,
                       point_options, points_or_exit, report_interrupted, spec_or_exit, train_points)
@@ -31,7 +31,7 @@ def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run
     with output.start([p.spec for p in points], 1) as progress:
         results, unfinished = train_points(points, lambda p: run_spec(
             p.spec, (backend,), executor, p.base_dir, progress=progress.callback(p.label)))
-    text = "\n\n".join(run_text(result, fmt) for result in results)
+    text = runs_text(results, fmt)
     if results:
         click.echo(text)
         output.finish("run", [(p.spec, p.base_dir, p.file) for p in points[:len(results)]], results, text, fmt,

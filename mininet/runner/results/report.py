@@ -117,6 +117,15 @@ def run_text(result: RunResult, fmt: str = "github") -> str:
     return repetition_table(result, fmt) + "\n\n" + summary_table([result], fmt)
 
 
+def runs_text(results: Sequence[RunResult], fmt: str = "github") -> str:
+    """What ``mininet run`` prints for one spec or several sweep points: each point's repetitions,
+    then (for several) one summary table with a row per point."""
+    if len(results) == 1:
+        return run_text(results[0], fmt)
+    parts = [f"{r.spec_name}:\n{repetition_table(r, fmt)}" for r in results]
+    return "\n\n".join(parts) + f"\n\nSummary over the {len(results)} points:\n" + summary_table(results, fmt)
+
+
 def compare_text(results: Sequence[RunResult], fmt: str = "github", reference: str = "torch",
                  margins: dict[str, Margin] | None = None) -> str:
     """What ``mininet compare`` prints: the report's table, then the paired statistics."""
