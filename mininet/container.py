@@ -148,3 +148,36 @@ class Sequential(Module):
     def __delitem__(self, idx: int | slice) -> None:
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
         self._renumber([m for name, m in self._modules.items() if name not in keys])
+
+
+class ModuleList(Module):
+    """Modules held in a list, registered as children "0".."n-1" (torch.nn.ModuleList's state_dict keys).
+
+    It has no forward or backward of its own: the module holding it calls its entries, as in torch.
+
+    Args:
+        modules: an iterable of modules (optional).
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        for module in modules or ():
+            self.append(module)
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.append: expected a mininet Module, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx: int) -> Module:
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return self._modules[str(idx % n)]

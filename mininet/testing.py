@@ -13,6 +13,7 @@ It checks d/d input and d/d every parameter; for a loss, pass the target too:
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Iterator
 
 import torch
@@ -22,9 +23,10 @@ from .module import Module
 __all__ = ["gradcheck"]
 
 
-def gradcheck(module: Module, input: torch.Tensor, target: torch.Tensor | None = None, *,
-              grad_output: torch.Tensor | None = None, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True) -> bool:
+def gradcheck(module: Module, input: torch.Tensor | tuple[torch.Tensor, ...], target: torch.Tensor | None = None, *,
+              grad_output: torch.Tensor | tuple[torch.Tensor | None, ...] | None = None, eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True,
+              forward_kwargs: dict | None = None) -> bool:
     """Compare ``module.backward`` with central finite differences of the same forward.
 
     The scalar differentiated is J = sum(y * G), y = ``module(input)`` (``module(input, target)`` for a
@@ -38,46 +40,75 @@ def gradcheck(module: Module, input: torch.Tensor, target: torch.Tensor | None =
     the module's mode (train or eval) is the caller's. The module is left as it was found: parameter
     values, their ``.grad``, and buffers such as running statistics.
 
+    Several inputs and outputs (attention): ``input`` a tuple of tensors, passed as ``module(*input)``
+    (``module.forward(*input, **forward_kwargs)`` with keywords, e.g. masks); an output that is a tuple
+    gives J = sum over its tensors of sum(y_i * G_i) and ``module.backward(G_1, G_2, ...)`` (None for an
+    output that is None), which must return one gradient per input. One tensor passed at several
+    positions (self-attention's query, key and value) is perturbed once, as autograd sees it: its
+    gradients from the positions are added.
+
     Args:
         module: a mininet module (layer, container or loss) in float64.
-        input: float64 tensor, the point where the gradients are checked (it is not modified).
+        input: float64 tensor (or tuple of them), the point where the gradients are checked (not modified).
         target: a loss's target (not differentiated).
-        grad_output: G, shaped like the output.
+        grad_output: G, shaped like the output (a tuple for several outputs).
         eps: the finite-difference step.
         atol, rtol: tolerances (torch.autograd.gradcheck's defaults).
         seed: the random state of every forward.
         raise_exception: raise ``AssertionError`` naming the first mismatch (else return ``False``).
+        forward_kwargs: keyword arguments of every forward (not differentiated).
 
     Returns:
         ``True`` when every gradient agrees.
     """
-    _require_float64(module, input)
+    given = input if isinstance(input, tuple) else (input,)
+    distinct = list({id(t): t for t in given}.values())  # a tensor passed twice is one variable
+    position = [next(j for j, d in enumerate(distinct) if d is t) for t in given]
+    for t in distinct:
+        _require_float64(module, t)
     params = list(module.named_parameters())
     saved_grads = {name: p.grad for name, p in params}
     saved_buffers = [(b, b.clone()) for _, b in module.named_buffers() if b is not None]
-    x = input.detach().clone()
+    xs = [t.detach().clone() for t in distinct]
+    call = module if forward_kwargs is None else functools.partial(module.forward, **forward_kwargs)
 
-    def forward() -> torch.Tensor:
-        xi = x.clone()  # an in-place layer overwrites its input
-        with _same_random_state(seed, x.device):
-            return module(xi) if target is None else module(xi, target)
+    def forward():
+        clones = [x.clone() for x in xs]  # an in-place layer overwrites its input
+        args = [clones[j] for j in position]
+        with _same_random_state(seed, xs[0].device):
+            return call(*args) if target is None else call(*args, target)
+
+    def seeds(y) -> list[torch.Tensor | None]:
+        outputs = _flatten(y)
+        if grad_output is not None:
+            return list(grad_output) if len(outputs) > 1 else [grad_output]
+        gen = torch.Generator().manual_seed(seed)
+        return [None if t is None or t.dim() == 0 else
+                torch.randn(t.shape, dtype=t.dtype, generator=gen).to(t.device) for t in outputs]
 
     try:
         y = forward()
-        g = grad_output
-        if g is None and y.dim() > 0:
-            g = torch.randn(y.shape, dtype=y.dtype, generator=torch.Generator().manual_seed(seed)).to(y.device)
+        gs = seeds(y)
         for _, p in params:
             p.grad = None
-        analytic = {"input": module.backward(g)}
+        grads = module.backward(*gs) if isinstance(y, tuple) else module.backward(gs[0])
+        grads = list(grads) if isinstance(grads, tuple) else [grads]  # one input: one tensor
+        names = ["input"] if len(distinct) == 1 else [f"input {j}" for j in range(len(distinct))]
+        analytic: dict[str, torch.Tensor | None] = {}
+        for j, name in enumerate(names):  # the gradients of a tensor's positions add up
+            parts = [g for g, k in zip(grads, position) if k == j]
+            analytic[name] = None if any(g is None for g in parts) else sum(parts)
         analytic.update({name: p.grad for name, p in params if p.requires_grad})
         leaked = [name for name, p in params if not p.requires_grad and p.grad is not None]
 
         def objective() -> float:
-            out = forward()
-            return float(out.sum() if g is None else (out * g).sum())
+            total = 0.0
+            for out, g in zip(_flatten(forward()), gs):
+                if out is not None:
+                    total += float(out.sum() if g is None else (out * g).sum())
+            return total
 
-        numerical = {"input": _central_differences(objective, x, eps)}
+        numerical = {name: _central_differences(objective, x, eps) for name, x in zip(names, xs)}
         numerical.update({name: _central_differences(objective, p.data, eps) for name, p in params
                           if p.requires_grad})
     finally:
@@ -99,6 +130,13 @@ def gradcheck(module: Module, input: torch.Tensor, target: torch.Tensor | None =
                 raise AssertionError(f"gradcheck of {module._get_name()}: {problem}")
             return False
     return True
+
+
+def _flatten(y) -> list[torch.Tensor | None]:
+    """The tensors of an output, nested tuples flattened, in order (None kept: an output not computed)."""
+    if isinstance(y, tuple):
+        return [t for item in y for t in _flatten(item)]
+    return [y]
 
 
 def _require_float64(module: Module, input: torch.Tensor) -> None:

@@ -16,8 +16,8 @@ from mininet_cases import FORWARD_SEED, LAYER_CASES, build_mininet, layer_params
 
 R = 3
 TOL = {"rtol": 1e-12, "atol": 1e-12}
-# A replicated Linear takes (R, N, in_features) only.
-REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d"]
+# A replicated Linear takes (R, N, in_features) only; attention does not support replicas.
+REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d" and c.replicable]
 
 
 def replicated(case, states):
