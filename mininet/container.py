@@ -181,3 +181,18 @@ class ModuleList(Module):
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range")
         return self._modules[str(idx % n)]
+
+    def __repr__(self) -> str:
+        """torch's: runs of children with the same repr are printed once, as ``(0-2): 3 x Layer(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return f"{self._get_name()}()"
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}").replace("\n", "\n  ")
+                 for a, b, r in runs]
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
