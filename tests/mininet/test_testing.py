@@ -110,3 +110,30 @@ def test_frozen_parameters_are_not_checked_but_must_get_no_gradient():
     with pytest.raises(AssertionError, match=r"frozen parameter weight \(requires_grad=False\) received a gradient"):
         gradcheck(leaky, f64(4, 3))
     assert gradcheck(leaky, f64(4, 3), raise_exception=False) is False
+
+
+class AttentionSwappingKeyAndValueGrads(mininet.MultiheadAttention):
+    def backward(self, grad_attn_output, grad_attn_weights=None):
+        grad_query, grad_key, grad_value = super().backward(grad_attn_output, grad_attn_weights)
+        return grad_query, grad_value, grad_key
+
+
+class AttentionIgnoringWeightsGrad(mininet.MultiheadAttention):
+    def backward(self, grad_attn_output, grad_attn_weights=None):
+        return super().backward(grad_attn_output, None)
+
+
+def test_several_inputs_and_outputs():
+    # each input is checked on its own; each output's gradient is part of the objective; one tensor
+    # passed at several positions is one variable (its gradients added, as autograd does)
+    torch.manual_seed(0)
+    q, k, v = f64(3, 2, 4), f64(5, 2, 4), f64(5, 2, 4)
+    attention = mininet.MultiheadAttention(4, 2).double()
+    assert gradcheck(attention, (q, k, v))
+    assert gradcheck(attention, (q, q, q), forward_kwargs={"need_weights": False})
+    with pytest.raises(AssertionError, match=r"d/d input 1 differs"):
+        gradcheck(AttentionSwappingKeyAndValueGrads(4, 2).double(), (q, k, v))
+    with pytest.raises(AssertionError, match=r"d/d input 0 differs"):
+        gradcheck(AttentionIgnoringWeightsGrad(4, 2).double(), (q, k, v))
+    # without the weights among the outputs the same backward is right
+    assert gradcheck(AttentionIgnoringWeightsGrad(4, 2).double(), (q, k, v), forward_kwargs={"need_weights": False})
