@@ -356,26 +356,36 @@ class MultiheadAttention(Module):
             gw = grad_weights if s.batched else grad_weights.unsqueeze(0)
             gw = gw.unsqueeze(1) / h if s.average else gw  # the mean's gradient, repeated over the heads
             d_weights = (d_weights.view(n, h, -1, total) + gw).view(n * h, -1, total)
-        dv = torch.bmm(weights.transpose(1, 2), d_out)
+        src_len = s.src_len
+        # q, k and v from one tensor and no appended position: their gradients are written side by side
+        # into one buffer, which the projection's backward reads as it is (no stacking copy)
+        packed = torch.empty((3,) + s.q_scaled.shape, dtype=d_out.dtype, device=d_out.device) \
+            if len(s.groups) == 1 and total == src_len else None
+        dv = torch.bmm(weights.transpose(1, 2), d_out, out=None if packed is None else packed[2])
         dp = d_weights
         if s.drop_mask is not None:
             dp = dp * s.drop_mask if s.drop_scale == 1.0 else dp * s.drop_mask * s.drop_scale
         probs = s.probs
         d_scores = probs * (dp - (dp * probs).sum(-1, keepdim=True))
-        dq = torch.bmm(d_scores, s.k) * math.sqrt(1.0 / float(self.head_dim))
+        scale = math.sqrt(1.0 / float(self.head_dim))
+        if packed is not None:
+            torch.bmm(d_scores, s.k, out=packed[0]).mul_(scale)
+            torch.bmm(d_scores.transpose(1, 2), s.q_scaled, out=packed[1])
+            return self._backward_projections(s, [packed], summed)
+        dq = torch.bmm(d_scores, s.k) * scale
         dk = torch.bmm(d_scores.transpose(1, 2), s.q_scaled)
-
-        src_len = s.src_len
         for bias, grad in ((self.bias_k, dk), (self.bias_v, dv)):
             if bias is not None and bias.requires_grad:  # the appended position, summed over the batch
                 bias.accumulate(grad[:, src_len].reshape(n, self.embed_dim).sum(0).view(1, 1, self.embed_dim))
         parts = [dq, dk[:, :src_len], dv[:, :src_len]]
-        return self._backward_projections(s, parts, summed)
+        return self._backward_projections(s, [torch.stack(parts[first:first + count]) for _, first, count in s.groups],
+                                          summed)
 
-    def _backward_projections(self, s: _Saved, parts: list[torch.Tensor], summed: bool):
+    def _backward_projections(self, s: _Saved, stacked: list[torch.Tensor], summed: bool):
+        """The input projections' backward, from each group's (count, N*H, length, D) head gradients."""
         w_grads, b_grads, x_grads = [], [], []
-        for x, first, count in s.groups:
-            d = self._from_heads(torch.stack(parts[first:first + count]), s.n, s.batch_first)
+        for (x, first, count), heads in zip(s.groups, stacked):
+            d = self._from_heads(heads, s.n, s.batch_first)
             x2 = x.reshape(-1, x.shape[-1])
             w, _ = self._projection(first, count)
             w_grads.append(torch.mm(d.t(), x2))
