@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -37,9 +37,8 @@ def _dtype_of(t: torch.Tensor | None) -> torch.dtype | None:
     return None if t is None else t.dtype
 
 
-@dataclass
-class _Saved:
-    """What ``forward`` keeps for ``backward``."""
+class _Saved(NamedTuple):
+    """What ``forward`` keeps for ``backward`` (a tuple of tensors: ``free_saved`` drops it)."""
 
     groups: list[tuple[torch.Tensor, int, int]]  # (input as (A, B, E_in), first projection, how many)
     batch_first: bool  # the layout of the inputs: (N, L, E) if True, else (L, N, E)

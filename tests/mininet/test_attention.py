@@ -166,3 +166,21 @@ def test_activation_names_and_functions_as_torch(activation, expected):
     assert layer.activation_relu_or_gelu == torch.nn.TransformerEncoderLayer(4, 2, 8, activation=activation
                                                                               ).activation_relu_or_gelu == expected
     assert "activation" not in dict(layer.named_children())  # torch keeps a function there, not a module
+
+
+@pytest.mark.parametrize("build", [lambda: mininet.MultiheadAttention(4, 2),
+                                   lambda: mininet.TransformerEncoderLayer(4, 2, 8, activation="gelu"),
+                                   lambda: mininet.TransformerEncoder(mininet.TransformerEncoderLayer(4, 2, 8), 2)],
+                         ids=["MHA", "layer", "encoder"])
+def test_free_saved_drops_the_activations(build):
+    module = build()
+    x = torch.randn(3, 2, 4)
+    out = module.forward(x, x, x) if isinstance(module, mininet.MultiheadAttention) else module(x)
+    module.free_saved()
+    kept = [m for m in module.modules() if any(isinstance(v, torch.Tensor) or isinstance(v, tuple) and any(
+        isinstance(t, torch.Tensor) for t in v) for k, v in vars(m).items() if k.startswith("_saved"))]
+    assert not kept
+    if isinstance(module, mininet.TransformerEncoderLayer):  # the activation made from its name too
+        assert module.activation._saved is None
+    with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
+        module.backward(torch.ones_like(out[0] if isinstance(out, tuple) else out))
