@@ -11,8 +11,8 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import (LOSS_CASES, build_pair, case_inputs, clone_inputs, flatten, grads_as_list, layer_params,
-                           loss_params, loss_seed, seeded)
+from mininet_cases import (FORWARD_SEED, LOSS_CASES, build_pair, call_params, case_inputs, clone_inputs, flatten,
+                           grads_as_list, layer_params, loss_params, loss_seed, seeded)
 
 TOLERANCES = {torch.float64: {"rtol": 1e-10, "atol": 1e-12}, torch.float32: {}}
 DTYPES = [pytest.param(torch.float64, id="f64"), pytest.param(torch.float32, id="f32")]
@@ -23,6 +23,15 @@ def assert_same_state(actual, expected, **tol):
     for key in expected:
         assert actual[key].dtype == expected[key].dtype, key
         assert_close(actual[key], expected[key], **tol, msg=lambda m, k=key: f"{k}: {m}")
+
+
+def assert_same_parameter_grads(mod, ref, **tol):
+    ref_params = dict(ref.named_parameters())
+    mod_params = dict(mod.named_parameters())
+    assert list(mod_params) == list(ref_params)
+    for name, p in mod_params.items():
+        assert_close(p.grad, ref_params[name].grad, **tol, msg=lambda m, n=name: f"grad of {n}: {m}")
+        assert p.grad.is_contiguous(), f"grad of {name} is not contiguous, unlike torch's"  # .view() works
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -58,14 +67,46 @@ def test_layer_matches_torch(case, dtype):
         else:
             assert grad is None  # indices take no gradient
     assert all(g is None for g in grads[len(leaves):])  # a state that was not given
-    ref_params = dict(ref.named_parameters())
-    mod_params = dict(mod.named_parameters())
-    assert list(mod_params) == list(ref_params)
-    for name, p in mod_params.items():
-        assert_close(p.grad, ref_params[name].grad, **tol, msg=lambda m, n=name: f"grad of {n}: {m}")
-        assert p.grad.is_contiguous(), f"grad of {name} is not contiguous, unlike torch's"  # .view() works
+    assert_same_parameter_grads(mod, ref, **tol)
     # Running statistics (and everything else) after the forward.
     assert_same_state(mod.state_dict(), ref.state_dict(), **tol)
+
+
+def as_tuple(value) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", call_params())
+def test_call_matches_torch(case, dtype):
+    # Several inputs (query, key, value; tied where the case ties them) and keyword arguments (masks).
+    # module(...) takes no keywords yet: forward is called directly.
+    tol = TOLERANCES[dtype]
+    torch.manual_seed(0)
+    ref, mod = build_pair(case, dtype)
+    inputs = case.inputs(dtype)
+    leaves = [x.clone().requires_grad_() for x in inputs]
+    kwargs = case.kwargs(dtype)
+    torch.manual_seed(FORWARD_SEED)
+    expected = as_tuple(ref(*case.args(leaves), **kwargs))
+    torch.manual_seed(FORWARD_SEED)
+    actual = as_tuple(mod.forward(*case.args(inputs), **kwargs))
+    assert len(actual) == len(expected)
+    for y, y_ref in zip(actual, expected):
+        assert (y is None) == (y_ref is None)
+        if y is not None:
+            assert_close(y, y_ref.detach(), **tol)
+
+    # one gradient per output (the attention weights' too), summed into one objective for autograd
+    seeds = [None if y is None else torch.randn(y.shape, dtype=dtype) for y in actual]
+    sum((y_ref * g).sum() for y_ref, g in zip(expected, seeds) if g is not None).backward()
+    mod.zero_grad()
+    grads = as_tuple(mod.backward(*seeds))
+    assert len(grads) == len(case.arg_inputs)
+    for i, leaf in enumerate(leaves):  # a tensor passed several times gets the sum, as autograd gives
+        assert_close(sum(g for g, j in zip(grads, case.arg_inputs) if j == i), leaf.grad, **tol,
+                     msg=lambda m, i=i: f"input {i}: {m}")
+    assert_same_parameter_grads(mod, ref, **tol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
