@@ -14,6 +14,9 @@ import mininet
 from mininet_cases import build_mininet, call_params, loss_params, loss_seed
 
 SOURCE = Path(mininet.__file__).parent
+# the library proper; the runner (mininet.runner, since it moved under the package) trains the torch
+# backend and checks parity with autograd, by design
+RUNNER = SOURCE / "runner"
 
 
 def every_layer(nn):
@@ -91,7 +94,7 @@ def code_names(path: Path) -> list[tuple[int, str]]:
 
 
 def test_source_has_no_door_to_autograd():
-    files = sorted(SOURCE.rglob("*.py"))
+    files = sorted(path for path in SOURCE.rglob("*.py") if RUNNER not in path.parents)
     assert len(files) > 5
     offenders = []
     for path in files:
