@@ -34,6 +34,22 @@ def assert_same_parameter_grads(mod, ref, **tol):
         assert p.grad.is_contiguous(), f"grad of {name} is not contiguous, unlike torch's"  # .view() works
 
 
+def assert_same_outputs_then_backward(mod, y, y_ref, dtype, **tol):
+    """Compare every output (None where torch's is None), then run both backward passes with one random
+    gradient per output (the multi-tensor convention; autograd's objective sums them). mininet's
+    backward result is returned."""
+    outputs, outputs_ref = flatten(y), flatten(y_ref)
+    assert len(outputs) == len(outputs_ref)
+    for out, out_ref in zip(outputs, outputs_ref):
+        assert (out is None) == (out_ref is None)
+        if out is not None:
+            assert_close(out, out_ref.detach(), **tol)
+    gs = [None if out is None else torch.randn(out.shape, dtype=dtype) for out in outputs]
+    torch.autograd.backward([o for o, g in zip(outputs_ref, gs) if g is not None], [g for g in gs if g is not None])
+    mod.zero_grad()
+    return mod.backward(*gs) if isinstance(y, tuple) else mod.backward(gs[0])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", layer_params())
 def test_layer_matches_torch(case, dtype):
@@ -50,17 +66,9 @@ def test_layer_matches_torch(case, dtype):
     # clone(): in-place layers must not overwrite a leaf (torch) nor the test's inputs (mininet).
     y_ref = seeded(ref, *clone_inputs(args_ref))
     y = seeded(mod, *clone_inputs(args))
-    outputs, outputs_ref = flatten(y), flatten(y_ref)
-    assert len(outputs) == len(outputs_ref)
-    for out, out_ref in zip(outputs, outputs_ref):
-        assert_close(out, out_ref.detach(), **tol)
-
-    # one gradient per output (the multi-tensor convention), each reaching the loss
-    gs = [torch.randn(out.shape, dtype=dtype) for out in outputs]
-    torch.autograd.backward(outputs_ref, gs)
-    mod.zero_grad()
+    result = assert_same_outputs_then_backward(mod, y, y_ref, dtype, **tol)
     leaves = flatten(args_ref)
-    grads = grads_as_list(mod.backward(*gs) if isinstance(y, tuple) else mod.backward(gs[0]), len(leaves))
+    grads = grads_as_list(result, len(leaves))
     for k, (grad, leaf) in enumerate(zip(grads, leaves)):
         if leaf.is_floating_point():
             assert_close(grad, leaf.grad, **tol, msg=lambda m, k=k: f"grad of input {k}: {m}")
@@ -88,20 +96,11 @@ def test_call_matches_torch(case, dtype):
     leaves = [x.clone().requires_grad_() for x in inputs]
     kwargs = case.kwargs(dtype)
     torch.manual_seed(FORWARD_SEED)
-    expected = as_tuple(ref(*case.args(leaves), **kwargs))
+    expected = ref(*case.args(leaves), **kwargs)
     torch.manual_seed(FORWARD_SEED)
-    actual = as_tuple(mod.forward(*case.args(inputs), **kwargs))
-    assert len(actual) == len(expected)
-    for y, y_ref in zip(actual, expected):
-        assert (y is None) == (y_ref is None)
-        if y is not None:
-            assert_close(y, y_ref.detach(), **tol)
-
-    # one gradient per output (the attention weights' too), summed into one objective for autograd
-    seeds = [None if y is None else torch.randn(y.shape, dtype=dtype) for y in actual]
-    sum((y_ref * g).sum() for y_ref, g in zip(expected, seeds) if g is not None).backward()
-    mod.zero_grad()
-    grads = as_tuple(mod.backward(*seeds))
+    actual = mod.forward(*case.args(inputs), **kwargs)
+    # every output's gradient (the attention weights' too)
+    grads = as_tuple(assert_same_outputs_then_backward(mod, actual, expected, dtype, **tol))
     assert len(grads) == len(case.arg_inputs)
     for i, leaf in enumerate(leaves):  # a tensor passed several times gets the sum, as autograd gives
         assert_close(sum(g for g, j in zip(grads, case.arg_inputs) if j == i), leaf.grad, **tol,
