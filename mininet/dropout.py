@@ -11,6 +11,12 @@ from .module import Module
 _FUSED_DEVICES = ("cuda", "xpu", "lazy", "privateuseone")
 
 
+def bernoulli_mask(x: torch.Tensor, p: float) -> torch.Tensor:
+    """The scaled mask m = b / (1 - p), b ~ Bernoulli(1 - p), drawn as ATen's ``_dropout_impl`` draws it
+    (so the same RNG state gives torch's mask, bit for bit); 0 < p < 1."""
+    return torch.empty_like(x).bernoulli_(1 - p).div_(1 - p)
+
+
 class Dropout(Module):
     """Inverted dropout.
 
@@ -53,7 +59,7 @@ class Dropout(Module):
             y, self._mask = torch.native_dropout(x, p, True)
             self._scale = 1.0 / (1.0 - p)
             return y
-        self._mask, self._scale = torch.empty_like(x).bernoulli_(1 - p).div_(1 - p), 1.0
+        self._mask, self._scale = bernoulli_mask(x, p), 1.0
         return x.mul_(self._mask) if self.inplace else x * self._mask
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Linear and Identity layers."""
+"""Linear and Identity layers (and the Linear that MultiheadAttention names as torch does)."""
 
 from __future__ import annotations
 
@@ -98,6 +98,12 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A :class:`Linear` under the name torch gives MultiheadAttention's ``out_proj`` (torch uses the
+    class to keep dynamic quantisation away from it): the same forward, backward, parameters and
+    initialisation draws, and the same ``repr``."""
 
 
 class Identity(Module):

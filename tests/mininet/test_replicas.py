@@ -12,12 +12,12 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import FORWARD_SEED, LAYER_CASES, build_mininet, case_inputs, clone_inputs, flatten, layer_params, loss_params
+from mininet_cases import FORWARD_SEED, LAYER_CASES, build_mininet, can_replicate, case_inputs, clone_inputs, flatten, layer_params, loss_params
 
 R = 3
 TOL = {"rtol": 1e-12, "atol": 1e-12}
-# A replicated Linear takes (R, N, in_features) only; recurrent layers and cells batched inputs only.
-REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d" and "unbatched" not in c.id]
+# A replicated Linear takes (R, N, in_features) only.
+REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d" and can_replicate(c)]
 
 
 def replicated(case, states):
