@@ -181,9 +181,21 @@ def _log_softmax(x: torch.Tensor) -> torch.Tensor:
     return torch.log_softmax(x.transpose(-1, -2), dim=-2).transpose(-1, -2)
 
 
+#: the layouts the classification losses take, for their error messages
+_CLASS_LAYOUTS = ("input (C,) with target (); (N, C) with (N,); (N, C, d1, ..., dK) with (N, d1, ..., dK), "
+                  "the classes in dimension 1")
+_REPLICATED_LAYOUT = "input (R, N, C) with target (R, N), the classes last"
+
+
 class _ClassIndexLoss(_Loss):
     """Common base of the losses of class-index targets: optional class ``weight`` (a buffer, shared by
-    every replica) and ``ignore_index``."""
+    every replica) and ``ignore_index``.
+
+    The class dimension is torch's: dimension 1 of an input of 2 or more dimensions ((N, C) or
+    (N, C, d1, ..., dK)), the only one of an unbatched (C,). A replicated loss takes (R, N, C), the
+    classes last. The computation itself runs with the classes last: a K-dimensional input is moved to
+    (N, d1, ..., dK, C) (a view) and its gradient moved back.
+    """
 
     def __init__(self, weight: torch.Tensor | None, ignore_index: int, reduction: str) -> None:
         super().__init__(reduction)
@@ -193,6 +205,24 @@ class _ClassIndexLoss(_Loss):
         self.register_buffer("weight", weight)
         self.ignore_index = int(ignore_index)
 
+    def _classes_last(self, input: torch.Tensor) -> torch.Tensor:
+        """``input`` with its classes in the last dimension (a view), remembering whether backward must
+        move them back to dimension 1. Only (N, C, d1, ..., dK) moves: (C,), (N, C) and the replicated
+        (R, N, C) hold them last already (one comparison on the hot path)."""
+        moved = input.dim() > 2 and self.replicas is None
+        self.__dict__["_moved"] = moved  # hot path: a plain attribute
+        if self.replicas is not None and input.dim() != 3:
+            raise ValueError(f"{self._get_name()}: input of shape {tuple(input.shape)}; expected "
+                             f"{self._layout_hint()}")
+        return input.movedim(1, -1) if moved else input
+
+    def _classes_back(self, grad: torch.Tensor) -> torch.Tensor:
+        """A gradient computed with the classes last, in the input's layout (contiguous, as torch's)."""
+        return grad.movedim(-1, 1).contiguous() if self._moved else grad
+
+    def _layout_hint(self) -> str:
+        return _CLASS_LAYOUTS if self.replicas is None else f"{self.replicas} replicas: {_REPLICATED_LAYOUT}"
+
     def _checked_weight(self, x: torch.Tensor) -> torch.Tensor | None:
         w = self.weight
         if w is not None and w.shape[0] != x.shape[-1]:
@@ -200,10 +230,11 @@ class _ClassIndexLoss(_Loss):
                              f"{x.shape[-1]} classes")
         return w
 
-    def _check_index_shape(self, input: torch.Tensor, target: torch.Tensor) -> None:
-        if target.shape != input.shape[:-1]:
-            raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match input "
-                             f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
+    def _check_index_shape(self, input: torch.Tensor, target: torch.Tensor, x: torch.Tensor) -> None:
+        """The target of class indices fits ``input`` (``x``: the input with its classes last)."""
+        if target.shape != x.shape[:-1]:
+            raise ValueError(f"{self._get_name()}: target of shape {tuple(target.shape)} does not fit input of "
+                             f"shape {tuple(input.shape)}; expected {self._layout_hint()}")
 
     def _nll(self, logp: torch.Tensor, target: torch.Tensor) -> tuple:
         """The negative log likelihood of the targets, as torch's nll_loss: the pick at each target,
@@ -274,10 +305,12 @@ class CrossEntropyLoss(_ClassIndexLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        x = self._classes_last(input)
         if target.dtype != torch.long:
-            return self._forward_probabilities(input, target)
-        self._check_index_shape(input, target)
-        logp = _log_softmax(input)
+            return self._forward_probabilities(input, target, x)
+        self._check_index_shape(input, target, x)
+        # (N, C, d1, ..., dK): torch's log_softmax over dimension 1, seen with the classes last
+        logp = torch.log_softmax(input, 1).movedim(1, -1) if self._moved else _log_softmax(x)
         if self.weight is None and self.label_smoothing == 0.0 and self.reduction != "none":
             loss = self._forward_plain(logp, target)
             if loss is not None:
@@ -331,17 +364,21 @@ class CrossEntropyLoss(_ClassIndexLoss):
         self._ignored = ignored
         return loss
 
-    def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if not (target.is_floating_point() and target.shape == input.shape):
             raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), got "
                             f"{target.dtype} of shape {tuple(target.shape)} (a float target holds class "
-                            f"probabilities and has the input's shape {tuple(input.shape)})")
+                            f"probabilities and has the input's shape {tuple(input.shape)}); "
+                            f"class indices: {self._layout_hint()}")
         if self.ignore_index >= 0:
             # torch's own check: no row can be told to be ignored by a probability target
             raise ValueError(f"{self._get_name()}: ignore_index={self.ignore_index} is not supported with "
                              "class-probability (float) targets; leave it negative (default -100)")
-        logp = torch.log_softmax(input, dim=-1)
-        eps, c = self.label_smoothing, input.shape[-1]
+        if self._moved:
+            logp, target = torch.log_softmax(input, 1).movedim(1, -1), target.movedim(1, -1)
+        else:
+            logp = torch.log_softmax(x, dim=-1)
+        eps, c = self.label_smoothing, logp.shape[-1]
         a = target * (1 - eps) + eps / c if eps else target
         w = self._checked_weight(logp)
         if w is not None:
@@ -379,7 +416,7 @@ class CrossEntropyLoss(_ClassIndexLoss):
                 grad = self._general_grad(logp.exp())
         else:
             grad = self._general_grad(p)
-        return self._chain(grad, grad_output, per_row=True)
+        return self._classes_back(self._chain(grad, grad_output, per_row=True))
 
     def _general_grad(self, p: torch.Tensor) -> torch.Tensor:
         """dL/dx = (p * sum(a) - a) / D from the target distribution a (seed gradient 1)."""
@@ -426,9 +463,10 @@ class NLLLoss(_ClassIndexLoss):
         if target.dtype != torch.long:
             raise TypeError(f"{self._get_name()}: target must hold int64 (torch.long) class indices, got "
                             f"{target.dtype}")
-        self._check_index_shape(input, target)
-        loss, index, target_w, _, _, denom = self._nll(input, target)
-        self._input, self._index, self._target_w, self._denom = input, index, target_w, denom
+        x = self._classes_last(input)
+        self._check_index_shape(input, target, x)
+        loss, index, target_w, _, _, denom = self._nll(x, target)
+        self._input, self._index, self._target_w, self._denom = x, index, target_w, denom
         return loss
 
     def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
@@ -439,7 +477,7 @@ class NLLLoss(_ClassIndexLoss):
             step = step.unsqueeze(-1)  # one D per replica
         src = (self._target_w * -step).masked_fill_(self._target_w == 0, 0.0)  # 0, not nan, where D = 0
         grad = torch.zeros_like(x).scatter_(-1, self._index, src.unsqueeze(-1))
-        return self._chain(grad, grad_output, per_row=True)
+        return self._classes_back(self._chain(grad, grad_output, per_row=True))
 
 
 class BCEWithLogitsLoss(_Loss):

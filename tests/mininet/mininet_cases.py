@@ -35,6 +35,9 @@ class LossCase:
     shape: tuple[int, ...]  # input shape
     target: Callable[[tuple[int, ...], torch.dtype], torch.Tensor]  # (input shape, dtype) -> target
     scale: float = 1.0
+    # False for torch's K-dimensional classification layout (N, C, d1, ..., dK): a replicated loss
+    # takes (R, N, C), so it has no replicated counterpart
+    replicable: bool = True
 
 
 def _same(shape, dtype):
@@ -61,6 +64,21 @@ def _classes_often_1(shape, dtype):
 
 def _probabilities(shape, dtype):
     return torch.softmax(2 * torch.randn(shape, dtype=dtype), dim=-1)
+
+
+def _classes_dim1(shape, dtype):
+    # torch's K-dimensional layout: input (N, C, d1, ..., dK), target (N, d1, ..., dK)
+    return torch.randint(0, shape[1], shape[:1] + shape[2:])
+
+
+def _classes_dim1_some_ignored(shape, dtype):
+    t = _classes_dim1(shape, dtype)
+    t.view(-1)[::3] = -100
+    return t
+
+
+def _probabilities_dim1(shape, dtype):
+    return torch.softmax(2 * torch.randn(shape, dtype=dtype), dim=1)
 
 
 def _binary(shape, dtype):
@@ -224,6 +242,24 @@ LOSS_CASES = [
     LossCase("NLL-ignore_index-1-weight-sum", lambda nn: nn.NLLLoss(weight=_class_weight(), ignore_index=1,
                                                                       reduction="sum"), (6, 4), _classes_often_1,
              scale=2.0),
+    # torch's K-dimensional layout: input (N, C, d1, ..., dK), the classes in dimension 1
+    LossCase("CE-3d", lambda nn: nn.CrossEntropyLoss(), (3, 4, 5), _classes_dim1, scale=2.0, replicable=False),
+    LossCase("CE-4d-probs", lambda nn: nn.CrossEntropyLoss(), (5, 4, 3, 2), _probabilities_dim1, scale=2.0,
+             replicable=False),
+    LossCase("CE-4d-probs-weight-smoothing-none", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), reduction="none", label_smoothing=0.2), (5, 4, 3, 2), _probabilities_dim1,
+             scale=2.0, replicable=False),
+    LossCase("CE-4d-weight-ignore-smoothing", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), label_smoothing=0.1), (2, 4, 3, 3), _classes_dim1_some_ignored, scale=2.0,
+             replicable=False),
+    LossCase("CE-3d-ignore-none", lambda nn: nn.CrossEntropyLoss(reduction="none"), (3, 4, 5),
+             _classes_dim1_some_ignored, scale=2.0, replicable=False),
+    LossCase("CE-3d-probs-weight-sum", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), reduction="sum"),
+             (3, 4, 5), _probabilities_dim1, scale=2.0, replicable=False),
+    LossCase("NLL-4d-weight-ignore", lambda nn: nn.NLLLoss(weight=_class_weight()), (2, 4, 3, 3),
+             _classes_dim1_some_ignored, scale=2.0, replicable=False),
+    LossCase("NLL-3d-none", lambda nn: nn.NLLLoss(reduction="none"), (3, 4, 5), _classes_dim1, scale=2.0,
+             replicable=False),
 ]
 
 

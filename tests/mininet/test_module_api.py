@@ -173,10 +173,17 @@ def test_cross_entropy_target_errors():
         crit(x, torch.tensor([0, 1, 2, 3]))
     with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min -1, max 2\)"):
         mininet.CrossEntropyLoss(weight=torch.ones(3), label_smoothing=0.1)(x, torch.tensor([0, 1, 2, -1]))
-    with pytest.raises(ValueError, match=r"target shape \(5,\) does not match input shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"target of shape \(5,\) does not fit input of shape \(4, 3\); expected "
+                                         r".*\(N, C, d1, \.\.\., dK\) with \(N, d1, \.\.\., dK\), "
+                                         r"the classes in dimension 1"):
         crit(x, torch.tensor([0, 1, 2, 0, 1]))
+    # torch's layout: the classes in dimension 1, so (N, C, d) takes (N, d), not (N, C)
+    with pytest.raises(ValueError, match=r"target of shape \(4, 3\) does not fit input of shape \(4, 3, 5\)"):
+        crit(torch.randn(4, 3, 5), torch.zeros(4, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
         mininet.CrossEntropyLoss(weight=torch.ones(2))(x, torch.tensor([0, 1, 1, 0]))
+    with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
+        mininet.CrossEntropyLoss(weight=torch.ones(2))(torch.randn(4, 3, 5), torch.softmax(torch.randn(4, 3, 5), 1))
     # ignored rows are not errors, and are left out of the range the message reports
     with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min 0, max 5\) .* ignore_index=-100"):
         crit(x, torch.tensor([0, -100, 5, 1]))
@@ -192,10 +199,22 @@ def test_nll_target_errors():
         crit(x, torch.tensor([0.0, 1.0, 2.0, 0.0]))
     with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min 0, max 3\)"):
         crit(x, torch.tensor([0, 1, 2, 3]))
-    with pytest.raises(ValueError, match=r"target shape \(5,\) does not match input shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"target of shape \(5,\) does not fit input of shape \(4, 3\)"):
         crit(x, torch.tensor([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
         mininet.NLLLoss(weight=torch.ones(2))(x, torch.tensor([0, 1, 1, 0]))
+
+
+@pytest.mark.parametrize("loss", ["CrossEntropyLoss", "NLLLoss"])
+def test_replicated_classification_loss_says_which_layout_it_takes(loss):
+    # replicated: (R, N, C), classes last; torch's K-dimensional (N, C, d1, ...) is not a replicated layout
+    crit = getattr(mininet, loss)().replicate(2)
+    with pytest.raises(ValueError, match=r"input of shape \(2, 4, 3, 5\); expected 2 replicas: input \(R, N, C\) "
+                                         r"with target \(R, N\), the classes last"):
+        crit(torch.randn(2, 4, 3, 5), torch.zeros(2, 4, 5, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"target of shape \(2, 3\) does not fit input of shape \(2, 4, 3\); "
+                                         r"expected 2 replicas: input \(R, N, C\)"):
+        crit(torch.randn(2, 4, 3), torch.zeros(2, 3, dtype=torch.long))
 
 
 def test_softmax_without_dim_warns_and_picks_torchs_dimension():
