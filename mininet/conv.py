@@ -93,21 +93,22 @@ class Conv2d(Module):
         """torch.nn.Conv2d's initialisation (the same draws in the same order)."""
         init._layer_default_(self.weight.data, None if self.bias is None else self.bias.data)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         r = self.replicas
         expected = 4 if r is None else 5
-        unbatched = r is None and x.dim() == 3
-        if (x.dim() != expected and not unbatched) or x.shape[-3] != self.in_channels or (r and x.shape[0] != r):
+        unbatched = r is None and input.dim() == 3
+        wrong_rank = input.dim() != expected and not unbatched
+        if wrong_rank or input.shape[-3] != self.in_channels or (r and input.shape[0] != r):
             lead = "(N, " if r is None else f"({r}, N, "
             raise ValueError(f"{self._get_name()}({self.in_channels}, {self.out_channels}): expected input of shape "
-                             f"{lead}{self.in_channels}, H, W), got {tuple(x.shape)}")
-        self._input = x
+                             f"{lead}{self.in_channels}, H, W), got {tuple(input.shape)}")
+        self._input = input
         w, b = self.weight.data, None if self.bias is None else self.bias.data
         if r is None:
-            return F.conv2d(x, w, b, self.stride, self._pad, self.dilation, self.groups)
+            return F.conv2d(input, w, b, self.stride, self._pad, self.dilation, self.groups)
         # R replicas as one grouped convolution: replica k's channels are group(s) k of (N, R * C, H, W)
-        n = x.shape[1]
-        y = F.conv2d(x.transpose(0, 1).reshape(n, r * self.in_channels, *x.shape[-2:]), w.flatten(0, 1),
+        n = input.shape[1]
+        y = F.conv2d(input.transpose(0, 1).reshape(n, r * self.in_channels, *input.shape[-2:]), w.flatten(0, 1),
                      None if b is None else b.flatten(), self.stride, self._pad, self.dilation, r * self.groups)
         return y.view(n, r, self.out_channels, *y.shape[-2:]).transpose(0, 1).contiguous()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 
@@ -10,7 +11,7 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import LAYER_CASES, LOSS_CASES, layer_params, loss_params
+from mininet_cases import FORWARD_SEED, LAYER_CASES, LOSS_CASES, LossCase, build_mininet, layer_params, loss_params, seeded
 
 
 def mlp(nn):
@@ -400,3 +401,26 @@ def test_pooling_inputs_are_checked(pool):
     pool.replicate(3)
     with pytest.raises(ValueError, match=r"expected input of shape \(3, N, C, H, W\), got \(3, 2, 4, 4\)"):
         pool(torch.randn(3, 2, 4, 4))  # the samples' dimension is missing
+
+
+@pytest.mark.parametrize("case", layer_params() + loss_params())
+def test_forward_takes_torchs_keyword_arguments(case):
+    # module(input=x), criterion(input=x, target=t): the names of torch's forward parameters
+    torch.manual_seed(0)
+    x = case.scale * torch.randn(case.shape, dtype=torch.float64)
+    args = (x, case.target(case.shape, torch.float64)) if isinstance(case, LossCase) else (x,)
+    names = list(inspect.signature(case.build(torch.nn).forward).parameters)
+    module = build_mininet(case)
+    by_position = seeded(module, *[a.clone() for a in args])
+    torch.manual_seed(FORWARD_SEED)
+    by_name = module(**{name: a.clone() for name, a in zip(names, args)})
+    assert_close(by_name, by_position, rtol=0, atol=0, equal_nan=True)
+
+
+def test_forward_hooks_see_keyword_calls():
+    # as torch's hooks registered without with_kwargs: the positional arguments only, the output in full
+    seen = []
+    layer = mininet.Linear(3, 2)
+    layer.register_forward_hook(lambda m, args, out: seen.append((args, out.shape)))
+    layer(input=torch.randn(4, 3))
+    assert seen == [((), (4, 2))]
