@@ -139,7 +139,7 @@ class Conv2d(Module):
         grad = F.conv_transpose2d(g, self.weight.data.flatten(0, 1) if self.replicas else self.weight.data, None,
                                   self.stride, self._pad, extra, groups, self.dilation)
         if self.replicas is not None:
-            return grad.view(x.shape[1], self.replicas, -1, *size).transpose(0, 1).contiguous()
+            return grad.view(x.shape[1], self.replicas, self.in_channels, *size).transpose(0, 1).contiguous()
         return grad.view(x.shape)
 
     def _weight_grad(self, images: torch.Tensor, g: torch.Tensor, groups: int) -> torch.Tensor:
@@ -147,6 +147,8 @@ class Conv2d(Module):
         over samples of the correlation of input plane c with gradient plane o: one convolution in which
         the channels play the batch and the samples the channels (per group: channel-major copies)."""
         n, c, h, w = images.shape
+        if n == 0:  # an empty batch: no samples to sum over (and no planes to correlate)
+            return self.weight.data.new_zeros(self.weight.data.shape)
         per_group = c // groups
         planes = images.reshape(n, groups, per_group, h, w).permute(2, 1, 0, 3, 4).reshape(per_group, groups * n, h, w)
         kernels = g.transpose(0, 1)  # (O, N, H_out, W_out)

@@ -25,6 +25,8 @@ class BatchNorm1d(Module):
                   num_batches_tracked += 1
               where f = momentum, or 1 / num_batches_tracked when momentum is None (cumulative average).
               evaluation: mean, var = running_mean, running_var.
+              An empty batch (N = 0) gives an empty output and leaves the running statistics unchanged
+              (num_batches_tracked still counts it), as torch.
     Backward: with g = dL/dy, sums over N (and L), n the number of summed elements, xmu = x - mean:
               dL/dweight += sum(g * xmu) * invstd,  dL/dbias += sum(g)
               training: dL/dx = (g - sum(g) / n - xmu * invstd^2 * sum(g * xmu) / n) * invstd * weight
@@ -116,8 +118,15 @@ class BatchNorm1d(Module):
         channel, shape, dims = self._layout(input)
         n = input.numel() // (input.shape[channel] * (input.shape[0] if self.replicas is not None else 1))
         use_batch_stats = self.training or self.running_mean is None
-        if use_batch_stats:
-            if n <= 1:
+        if use_batch_stats and n == 0:
+            # An empty batch has no statistics: torch returns an empty output, leaves the running
+            # statistics as they are and still counts the batch in num_batches_tracked.
+            if self.training and self.running_mean is not None:
+                self.num_batches_tracked.add_(1)
+            use_batch_stats = False
+            mean, invstd = input.new_zeros(shape), input.new_ones(shape)
+        elif use_batch_stats:
+            if n == 1:  # torch's check, wherever batch statistics are used (also untracked in evaluation)
                 raise ValueError(f"{self._get_name()}: expected more than 1 value per channel when using batch "
                                  f"statistics, got input of shape {tuple(input.shape)}")
             var, mean = torch.var_mean(input, dim=dims, correction=0, keepdim=True)
@@ -253,7 +262,11 @@ class LayerNorm(Module):
             raise ValueError(f"{self._get_name()}({self.normalized_shape}): expected input of shape "
                              f"({lead}, {', '.join(map(str, self.normalized_shape))}), got {tuple(input.shape)}")
         dims = tuple(range(-k, 0))
-        var, mean = torch.var_mean(input, dim=dims, correction=0, keepdim=True)
+        if input.numel() == 0:
+            # no samples (N = 0): nothing to normalise, and var_mean over them would warn (torch does not)
+            var = mean = input.new_zeros(input.shape[:-k] + (1,) * k)
+        else:
+            var, mean = torch.var_mean(input, dim=dims, correction=0, keepdim=True)
         rstd = torch.rsqrt(var + self.eps)
         self._saved = (input, mean, rstd)
         y = input * rstd + (-mean * rstd)

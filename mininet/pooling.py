@@ -70,7 +70,8 @@ class MaxPool2d(Module):
         shape, indices = self._saved
         planes = shape[:-2].numel()  # one row per (image, channel): indices count within its H * W
         grad = torch.zeros(planes, shape[-2] * shape[-1], dtype=grad_output.dtype, device=grad_output.device)
-        grad.scatter_add_(1, indices.reshape(planes, -1), grad_output.reshape(planes, -1))
+        windows = indices.shape[-2] * indices.shape[-1]  # explicit: -1 is ambiguous for an empty batch
+        grad.scatter_add_(1, indices.reshape(planes, windows), grad_output.reshape(planes, windows))
         return grad.view(shape)
 
     def extra_repr(self) -> str:

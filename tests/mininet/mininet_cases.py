@@ -169,6 +169,18 @@ LAYER_CASES = [
     LayerCase("LayerNorm-eval", lambda nn: nn.LayerNorm(5), (6, 5), train=False),
     LayerCase("LayerNorm-noaffine", lambda nn: nn.LayerNorm(4, elementwise_affine=False), (6, 4)),
     LayerCase("LayerNorm-nobias", lambda nn: nn.LayerNorm(4, bias=False), (6, 4)),
+    # zero-size batches, which torch takes: empty outputs, zero parameter gradients
+    LayerCase("Linear-empty", lambda nn: nn.Linear(4, 3), (0, 4)),
+    LayerCase("BatchNorm1d-train-empty", lambda nn: nn.BatchNorm1d(4), (0, 4)),
+    LayerCase("BatchNorm1d-train-empty-3d-cumulative", lambda nn: nn.BatchNorm1d(4, momentum=None), (0, 4, 3)),
+    LayerCase("BatchNorm2d-train-empty", lambda nn: nn.BatchNorm2d(3), (0, 3, 2, 2)),
+    LayerCase("BatchNorm1d-eval-empty", lambda nn: nn.BatchNorm1d(4), (0, 4), train=False),
+    LayerCase("LayerNorm-empty", lambda nn: nn.LayerNorm(4), (0, 4)),
+    LayerCase("Conv2d-empty", lambda nn: nn.Conv2d(3, 4, 3), (0, 3, 5, 5)),
+    LayerCase("MaxPool2d-empty", lambda nn: nn.MaxPool2d(2), (0, 2, 4, 4)),
+    LayerCase("AvgPool2d-empty", lambda nn: nn.AvgPool2d(2), (0, 2, 4, 4)),
+    LayerCase("Sequential-empty", lambda nn: nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.3),
+                                                           nn.Linear(6, 3), nn.Softmax(dim=-1)), (0, 4)),
 ]
 
 LOSS_CASES = [
@@ -260,6 +272,12 @@ LOSS_CASES = [
              _classes_dim1_some_ignored, scale=2.0, replicable=False),
     LossCase("NLL-3d-none", lambda nn: nn.NLLLoss(reduction="none"), (3, 4, 5), _classes_dim1, scale=2.0,
              replicable=False),
+    # zero-size batches (torch: "mean" of nothing is nan, "sum" 0; the gradient is empty)
+    LossCase("CE-empty-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum"), (0, 4), _classes),
+    LossCase("CE-empty-probs-none", lambda nn: nn.CrossEntropyLoss(reduction="none"), (0, 4), _probabilities),
+    LossCase("NLL-empty-weight", lambda nn: nn.NLLLoss(weight=_class_weight()), (0, 4), _classes),
+    LossCase("MSE-empty-sum", lambda nn: nn.MSELoss(reduction="sum"), (0, 3), _same),
+    LossCase("BCEWithLogits-empty", lambda nn: nn.BCEWithLogitsLoss(), (0, 4), _binary),
 ]
 
 

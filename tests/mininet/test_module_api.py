@@ -143,6 +143,9 @@ def test_batchnorm_wrong_input_is_explained():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         mininet.BatchNorm1d(8)(torch.randn(1, 8))
     mininet.BatchNorm1d(8).eval()(torch.randn(1, 8))  # running statistics: one sample is fine
+    with pytest.raises(ValueError, match="more than 1 value per channel"):  # batch statistics, as torch
+        mininet.BatchNorm1d(8, track_running_stats=False).eval()(torch.randn(1, 8))
+    mininet.BatchNorm1d(8)(torch.randn(0, 8))  # no sample at all: an empty output, as torch
 
 
 def test_layernorm_wrong_input_is_explained():
