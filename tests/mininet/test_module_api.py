@@ -11,7 +11,8 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import FORWARD_SEED, LAYER_CASES, LOSS_CASES, LossCase, build_mininet, layer_params, loss_params, seeded
+from mininet_cases import (FORWARD_SEED, LAYER_CASES, LOSS_CASES, LossCase, build_mininet, layer_params, loss_params,
+                           seeded)
 
 
 def mlp(nn):
