@@ -135,6 +135,16 @@ LAYER_CASES = [
     LayerCase("Conv2d-stride-uncovered", lambda nn: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 8, 8)),
     LayerCase("Conv2d-same-dilation-groups", lambda nn: nn.Conv2d(4, 6, 3, padding="same", dilation=2, groups=2),
               (2, 4, 7, 7)),
+    # padding other than symmetric zeros: F.pad first, its backward adds the copies' gradients back
+    LayerCase("Conv2d-reflect", lambda nn: nn.Conv2d(2, 3, 3, padding=2, padding_mode="reflect"), (2, 2, 5, 6)),
+    LayerCase("Conv2d-replicate-stride", lambda nn: nn.Conv2d(2, 3, 3, stride=2, padding=(1, 2),
+                                                              padding_mode="replicate"), (2, 2, 5, 6)),
+    LayerCase("Conv2d-circular-groups", lambda nn: nn.Conv2d(4, 2, (3, 2), padding=(2, 1), groups=2,
+                                                             padding_mode="circular"), (2, 4, 4, 5)),
+    # an even effective kernel: torch pads one more at the bottom and right
+    LayerCase("Conv2d-same-even-kernel", lambda nn: nn.Conv2d(2, 3, (2, 4), padding="same"), (2, 2, 5, 6)),
+    LayerCase("Conv2d-same-even-reflect-dilation", lambda nn: nn.Conv2d(2, 3, 2, padding="same", dilation=3,
+                                                                        padding_mode="reflect"), (2, 2, 6, 6)),
     LayerCase("Conv2d-rect-nobias", lambda nn: nn.Conv2d(2, 3, (2, 3), stride=(2, 1), bias=False), (2, 2, 6, 5)),
     LayerCase("MaxPool2d", lambda nn: nn.MaxPool2d(2), (2, 3, 6, 6)),
     # stride 1: the windows overlap, and a maximum collects the gradients of several windows

@@ -360,18 +360,20 @@ def test_conv_and_pool_take_inputs_as_torch_does(build, make_input):
 def test_conv_arguments_and_inputs_are_checked():
     with pytest.raises(ValueError, match=r"must be divisible by groups \(2\)"):
         mininet.Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(NotImplementedError, match="padding_mode='reflect'"):
-        mininet.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"padding_mode must be one of \('zeros', 'reflect', 'replicate', "
+                                         r"'circular'\), got 'mirror'"):
+        mininet.Conv2d(3, 4, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="not supported for strided convolutions"):
         mininet.Conv2d(3, 4, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="even effective kernel"):
-        mininet.Conv2d(3, 4, 2, padding="same")
     with pytest.raises(ValueError, match=r"Conv2d\(3, 4\): expected input of shape \(N, 3, H, W\), got \(2, 5, 6, 6\)"):
         mininet.Conv2d(3, 4, 3)(torch.randn(2, 5, 6, 6))
     with pytest.raises(ValueError, match=r"expected input of shape \(2, N, 3, H, W\), got \(2, 3, 6, 6\)"):
         mininet.Conv2d(3, 4, 3).replicate(2)(torch.randn(2, 3, 6, 6))
     for padding in ("valid", "same", 1, (2, 0)):
         assert repr(mininet.Conv2d(3, 4, 3, padding=padding)) == repr(torch.nn.Conv2d(3, 4, 3, padding=padding))
+    for mode in ("reflect", "circular"):
+        assert repr(mininet.Conv2d(3, 4, 3, padding=1, padding_mode=mode)) == repr(
+            torch.nn.Conv2d(3, 4, 3, padding=1, padding_mode=mode))
 
 
 
