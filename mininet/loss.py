@@ -271,14 +271,17 @@ class _ClassIndexLoss(_Loss):
 class CrossEntropyLoss(_ClassIndexLoss):
     """Cross entropy of logits against class indices or class probabilities.
 
-    With p = softmax(x) over the classes (last dimension), C classes, class weights w (1 when not given)
-    and label smoothing eps, each row i has a target distribution a_i over the classes:
+    With p = softmax(x) over the classes (dimension 1, as torch; the only one of an unbatched (C,)
+    input; the last of a replicated one), C classes, class weights w (1 when not given) and label
+    smoothing eps, each row i (a sample, or a sample's position (n, d1, ..., dK) of a K-dimensional
+    input) has a target distribution a_i over the classes:
         class indices t:        a_ic = k_i * w_c * ((1 - eps) * [c == t_i] + eps / C)
         class probabilities q:  a_ic = w_c * ((1 - eps) * q_ic + eps / C)
     where k_i = 0 for a row whose target is ``ignore_index``, else 1.
     Forward:  l_i = sum_c -a_ic * log p_ic;  L = sum_i l_i / D  ("none": the l_i themselves)
               D for "mean": class indices: sum_i k_i * w_{t_i} (without weights: the number of rows not
-              ignored); class probabilities: N (weights do not enter D, as in torch); D = 1 for "sum".
+              ignored); class probabilities: the number of rows, N * d1 * ... * dK (weights do not
+              enter D, as in torch); D = 1 for "sum".
     Backward: dL/dx_ic = (p_ic * sum_k a_ik - a_ic) / D * g, and 0 in ignored rows
               (plain case, no weights, smoothing or ignored rows: (p_i - onehot(t_i)) / N * g)
 
@@ -290,10 +293,12 @@ class CrossEntropyLoss(_ClassIndexLoss):
         label_smoothing: (keyword) eps in [0, 1].
 
     Shape:
-        - Input: ``(N, C)``; Target: ``(N,)`` int64 class indices in [0, C) (or ``ignore_index``), or
-          ``(N, C)`` float probabilities; Output: scalar (``"none"``: ``(N,)``).
-        - Replicated: input ``(R, N, C)``, target ``(R, N)`` or ``(R, N, C)``, output ``(R,)``
-          (``"none"``: ``(R, N)``); the weight is shared by all replicas.
+        - Input: ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)``, the classes in dimension 1 as torch;
+          Target: int64 class indices in [0, C) (or ``ignore_index``) of shape ``(N,)``, ``()`` or
+          ``(N, d1, ..., dK)``, or float probabilities of the input's shape; Output: scalar
+          (``"none"``: ``(N,)``, ``()`` or ``(N, d1, ..., dK)``).
+        - Replicated (``replicate(R)``): input ``(R, N, C)``, the classes LAST; target ``(R, N)`` or
+          ``(R, N, C)``; output ``(R,)`` (``"none"``: ``(R, N)``); the weight is shared by all replicas.
     """
 
     def __init__(self, weight: torch.Tensor | None = None, *, ignore_index: int = -100,
@@ -434,14 +439,15 @@ class CrossEntropyLoss(_ClassIndexLoss):
 class NLLLoss(_ClassIndexLoss):
     """Negative log likelihood of class indices, from log-probabilities (e.g. the output of LogSoftmax).
 
-    With class weights w (1 when not given) and k_i = 0 for a row whose target is ``ignore_index``, else 1:
+    With class weights w (1 when not given) and k_i = 0 for a row whose target is ``ignore_index``, else 1
+    (a row: a sample, or a sample's position of a K-dimensional input; the classes in dimension 1):
     Forward:  l_i = -k_i * w_{t_i} * x_{i, t_i};  L = sum_i l_i / D  ("none": the l_i themselves)
               D for "mean": sum_i k_i * w_{t_i} (without weights: the number of rows not ignored);
               D = 1 for "sum". With every row ignored, "mean" gives 0 / 0 = nan, as torch does.
     Backward: dL/dx_ic = -(g / D) * k_i * w_c * [c == t_i]: one entry per row, at its target, and 0
               everywhere when D = 0 (autograd's ``nll_loss_backward``).
 
-    ``CrossEntropyLoss()(x, t)`` is ``NLLLoss()(LogSoftmax(dim=-1)(x), t)``: the same loss, and the same
+    ``CrossEntropyLoss()(x, t)`` is ``NLLLoss()(LogSoftmax(dim=1)(x), t)``: the same loss, and the same
     gradient once LogSoftmax's backward has run.
 
     Args:
@@ -450,9 +456,11 @@ class NLLLoss(_ClassIndexLoss):
         reduction: (keyword) "mean", "sum" or "none" (one loss per row, unreduced).
 
     Shape:
-        - Input: ``(N, C)`` log-probabilities; Target: ``(N,)`` int64 class indices in [0, C) (or
-          ``ignore_index``); Output: scalar (``"none"``: ``(N,)``).
-        - Replicated: input ``(R, N, C)``, target ``(R, N)``, output ``(R,)`` (``"none"``: ``(R, N)``).
+        - Input: ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)`` log-probabilities, the classes in
+          dimension 1 as torch; Target: int64 class indices in [0, C) (or ``ignore_index``) of shape
+          ``(N,)``, ``()`` or ``(N, d1, ..., dK)``; Output: scalar (``"none"``: the target's shape).
+        - Replicated (``replicate(R)``): input ``(R, N, C)``, the classes LAST; target ``(R, N)``; output
+          ``(R,)`` (``"none"``: ``(R, N)``).
     """
 
     def __init__(self, weight: torch.Tensor | None = None, *, ignore_index: int = -100,
