@@ -154,7 +154,8 @@ def test_sample_matches_torch(s: Sample):
 
     args, kwargs = sample.forward_input.args, sample.forward_input.kwargs
     if is_loss:  # the target's gradient is not part of mininet's loss API
-        args = (args[0],) + tuple(_copy(a, False) for a in args[1:])
+        args = args[:1] + _copy(args[1:], False)
+        kwargs = {k: _copy(v, False) if k == "target" else v for k, v in kwargs.items()}
     t_args, t_kwargs = _copy((args, kwargs), True)
     m_args, m_kwargs = _copy((args, kwargs), False)
     if not s.contiguous:
@@ -175,13 +176,16 @@ def test_sample_matches_torch(s: Sample):
     outs, _ = tree_flatten(out)
     assert len(outs) == len(outs_ref), f"{len(outs)} outputs, torch gives {len(outs_ref)}"
     for i, (o, o_ref) in enumerate(zip(outs, outs_ref)):
+        if o_ref is None or o is None:  # e.g. attention weights not asked for
+            assert o is o_ref, f"output {i}: {type(o).__name__}, torch {type(o_ref).__name__}"
+            continue
         assert o.shape == o_ref.shape and o.dtype == o_ref.dtype, (
             f"output {i}: {o.dtype} {tuple(o.shape)}, torch {o_ref.dtype} {tuple(o_ref.shape)}")
         assert_close(o, o_ref.detach(), **TOL, equal_nan=True, msg=lambda m, i=i: f"output {i}: {m}")
 
     # One random gradient per output that autograd differentiates; None for the others (indices).
     torch.manual_seed(FORWARD_SEED + 1)
-    grads = [torch.randn_like(o) if o.requires_grad else None for o in outs_ref]
+    grads = [torch.randn_like(o) if o is not None and o.requires_grad else None for o in outs_ref]
     if not s.contiguous:
         grads = _non_contiguous(grads)
     differentiated = [(o, g) for o, g in zip(outs_ref, grads) if g is not None]
