@@ -101,10 +101,10 @@ class Sequential(Module):
         del self[idx]
         return module
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         for module in self._chain:
-            x = module(x)
-        return x
+            input = module(input)
+        return input
 
     def backward(self, grad_output: torch.Tensor, input_grad: bool = True) -> torch.Tensor | None:
         """Chain the modules' backward passes, last module first.

@@ -111,6 +111,9 @@ class LossCase:
     shape: tuple[int, ...]  # input shape
     target: Callable[[tuple[int, ...], torch.dtype], torch.Tensor]  # (input shape, dtype) -> target
     scale: float = 1.0
+    # False for torch's K-dimensional classification layout (N, C, d1, ..., dK): a replicated loss
+    # takes (R, N, C), so it has no replicated counterpart
+    replicable: bool = True
 
 
 def _same(shape, dtype):
@@ -137,6 +140,21 @@ def _classes_often_1(shape, dtype):
 
 def _probabilities(shape, dtype):
     return torch.softmax(2 * torch.randn(shape, dtype=dtype), dim=-1)
+
+
+def _classes_dim1(shape, dtype):
+    # torch's K-dimensional layout: input (N, C, d1, ..., dK), target (N, d1, ..., dK)
+    return torch.randint(0, shape[1], shape[:1] + shape[2:])
+
+
+def _classes_dim1_some_ignored(shape, dtype):
+    t = _classes_dim1(shape, dtype)
+    t.view(-1)[::3] = -100
+    return t
+
+
+def _probabilities_dim1(shape, dtype):
+    return torch.softmax(2 * torch.randn(shape, dtype=dtype), dim=1)
 
 
 def _binary(shape, dtype):
@@ -193,6 +211,16 @@ LAYER_CASES = [
     LayerCase("Conv2d-stride-uncovered", lambda nn: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 8, 8)),
     LayerCase("Conv2d-same-dilation-groups", lambda nn: nn.Conv2d(4, 6, 3, padding="same", dilation=2, groups=2),
               (2, 4, 7, 7)),
+    # padding other than symmetric zeros: F.pad first, its backward adds the copies' gradients back
+    LayerCase("Conv2d-reflect", lambda nn: nn.Conv2d(2, 3, 3, padding=2, padding_mode="reflect"), (2, 2, 5, 6)),
+    LayerCase("Conv2d-replicate-stride", lambda nn: nn.Conv2d(2, 3, 3, stride=2, padding=(1, 2),
+                                                              padding_mode="replicate"), (2, 2, 5, 6)),
+    LayerCase("Conv2d-circular-groups", lambda nn: nn.Conv2d(4, 2, (3, 2), padding=(2, 1), groups=2,
+                                                             padding_mode="circular"), (2, 4, 4, 5)),
+    # an even effective kernel: torch pads one more at the bottom and right
+    LayerCase("Conv2d-same-even-kernel", lambda nn: nn.Conv2d(2, 3, (2, 4), padding="same"), (2, 2, 5, 6)),
+    LayerCase("Conv2d-same-even-reflect-dilation", lambda nn: nn.Conv2d(2, 3, 2, padding="same", dilation=3,
+                                                                        padding_mode="reflect"), (2, 2, 6, 6)),
     LayerCase("Conv2d-rect-nobias", lambda nn: nn.Conv2d(2, 3, (2, 3), stride=(2, 1), bias=False), (2, 2, 6, 5)),
     LayerCase("MaxPool2d", lambda nn: nn.MaxPool2d(2), (2, 3, 6, 6)),
     # stride 1: the windows overlap, and a maximum collects the gradients of several windows
@@ -274,6 +302,18 @@ LAYER_CASES = [
     LayerCase("GRUCell", lambda nn: nn.GRUCell(3, 4), (2, 3), extra=_states((2, 4))),
     LayerCase("GRUCell-nohx-nobias", lambda nn: nn.GRUCell(3, 4, bias=False), (2, 3)),
     LayerCase("GRUCell-unbatched", lambda nn: nn.GRUCell(3, 4), (3,), extra=_states((4,))),
+    # zero-size batches, which torch takes: empty outputs, zero parameter gradients
+    LayerCase("Linear-empty", lambda nn: nn.Linear(4, 3), (0, 4)),
+    LayerCase("BatchNorm1d-train-empty", lambda nn: nn.BatchNorm1d(4), (0, 4)),
+    LayerCase("BatchNorm1d-train-empty-3d-cumulative", lambda nn: nn.BatchNorm1d(4, momentum=None), (0, 4, 3)),
+    LayerCase("BatchNorm2d-train-empty", lambda nn: nn.BatchNorm2d(3), (0, 3, 2, 2)),
+    LayerCase("BatchNorm1d-eval-empty", lambda nn: nn.BatchNorm1d(4), (0, 4), train=False),
+    LayerCase("LayerNorm-empty", lambda nn: nn.LayerNorm(4), (0, 4)),
+    LayerCase("Conv2d-empty", lambda nn: nn.Conv2d(3, 4, 3), (0, 3, 5, 5)),
+    LayerCase("MaxPool2d-empty", lambda nn: nn.MaxPool2d(2), (0, 2, 4, 4)),
+    LayerCase("AvgPool2d-empty", lambda nn: nn.AvgPool2d(2), (0, 2, 4, 4)),
+    LayerCase("Sequential-empty", lambda nn: nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.3),
+                                                           nn.Linear(6, 3), nn.Softmax(dim=-1)), (0, 4)),
 ]
 
 # Attention: E = 4 features, H = 2 heads, L = 3 queries, S = 4 keys (self-attention: S = L), N = 2.
@@ -507,6 +547,30 @@ LOSS_CASES = [
     LossCase("NLL-ignore_index-1-weight-sum", lambda nn: nn.NLLLoss(weight=_class_weight(), ignore_index=1,
                                                                       reduction="sum"), (6, 4), _classes_often_1,
              scale=2.0),
+    # torch's K-dimensional layout: input (N, C, d1, ..., dK), the classes in dimension 1
+    LossCase("CE-3d", lambda nn: nn.CrossEntropyLoss(), (3, 4, 5), _classes_dim1, scale=2.0, replicable=False),
+    LossCase("CE-4d-probs", lambda nn: nn.CrossEntropyLoss(), (5, 4, 3, 2), _probabilities_dim1, scale=2.0,
+             replicable=False),
+    LossCase("CE-4d-probs-weight-smoothing-none", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), reduction="none", label_smoothing=0.2), (5, 4, 3, 2), _probabilities_dim1,
+             scale=2.0, replicable=False),
+    LossCase("CE-4d-weight-ignore-smoothing", lambda nn: nn.CrossEntropyLoss(
+        weight=_class_weight(), label_smoothing=0.1), (2, 4, 3, 3), _classes_dim1_some_ignored, scale=2.0,
+             replicable=False),
+    LossCase("CE-3d-ignore-none", lambda nn: nn.CrossEntropyLoss(reduction="none"), (3, 4, 5),
+             _classes_dim1_some_ignored, scale=2.0, replicable=False),
+    LossCase("CE-3d-probs-weight-sum", lambda nn: nn.CrossEntropyLoss(weight=_class_weight(), reduction="sum"),
+             (3, 4, 5), _probabilities_dim1, scale=2.0, replicable=False),
+    LossCase("NLL-4d-weight-ignore", lambda nn: nn.NLLLoss(weight=_class_weight()), (2, 4, 3, 3),
+             _classes_dim1_some_ignored, scale=2.0, replicable=False),
+    LossCase("NLL-3d-none", lambda nn: nn.NLLLoss(reduction="none"), (3, 4, 5), _classes_dim1, scale=2.0,
+             replicable=False),
+    # zero-size batches (torch: "mean" of nothing is nan, "sum" 0; the gradient is empty)
+    LossCase("CE-empty-sum", lambda nn: nn.CrossEntropyLoss(reduction="sum"), (0, 4), _classes),
+    LossCase("CE-empty-probs-none", lambda nn: nn.CrossEntropyLoss(reduction="none"), (0, 4), _probabilities),
+    LossCase("NLL-empty-weight", lambda nn: nn.NLLLoss(weight=_class_weight()), (0, 4), _classes),
+    LossCase("MSE-empty-sum", lambda nn: nn.MSELoss(reduction="sum"), (0, 3), _same),
+    LossCase("BCEWithLogits-empty", lambda nn: nn.BCEWithLogitsLoss(), (0, 4), _binary),
 ]
 
 

@@ -74,8 +74,9 @@ def test_call_steps_on_meta(case):
     assert all(on_meta(p.grad) for p in module.parameters())
 
 
-@pytest.mark.parametrize("replicas", [None, R], ids=["single", "replicated"])
-@pytest.mark.parametrize("case", loss_params())
+@pytest.mark.parametrize("case, replicas", [
+    pytest.param(*p.values, R if replicated else None, id=f"{p.id}-{'replicated' if replicated else 'single'}")
+    for p in loss_params() for replicated in (False, True) if p.values[0].replicable or not replicated])
 def test_loss_steps_on_meta(case, replicas):
     crit = build_mininet(case).to("meta")
     shape, target = case.shape, case.target(case.shape, torch.float64)

@@ -122,9 +122,10 @@ def test_loss_matches_torch(case, dtype):
     loss_ref = ref(x_ref, target)
     loss = crit(x, target)
     assert loss.shape == loss_ref.shape and loss.dtype == dtype
-    unreduced = x.shape[:-1] if case.id.startswith(("CE", "NLL")) else x.shape
+    # one loss per sample (and position: (N, d1, ..., dK) of torch's (N, C, d1, ..., dK)) for CE and NLL
+    unreduced = x.shape[:1] + x.shape[2:] if case.id.startswith(("CE", "NLL")) else x.shape
     assert loss.shape == (() if crit.reduction != "none" else unreduced)
-    assert_close(loss, loss_ref.detach(), **tol)
+    assert_close(loss, loss_ref.detach(), **tol, equal_nan=True)
 
     seed = loss_seed(crit, loss)
     loss_ref.backward(seed)
@@ -220,3 +221,22 @@ def test_dropout_on_cuda_draws_torchs_mask(inplace):
     assert torch.equal(drop(x.clone()), expected)
     g = torch.randn_like(x)
     assert_close(drop.backward(g), torch.where(expected != 0, g / 0.7, 0.0))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_takes_the_classes_from_dimension_1(reduction):
+    # Regression: with probability targets on (5, 3, 4, 2), mininet took the classes from the last
+    # dimension (2 of them) and gave another number (and a (5, 3, 4) loss for "none"); torch's are in
+    # dimension 1 (3 of them), the unreduced loss (5, 4, 2).
+    torch.manual_seed(0)
+    x = torch.randn(5, 3, 4, 2, dtype=torch.float64)
+    target = torch.softmax(torch.randn(5, 3, 4, 2, dtype=torch.float64), dim=1)
+    x_ref = x.clone().requires_grad_()
+    loss_ref = torch.nn.CrossEntropyLoss(reduction=reduction)(x_ref, target)
+    crit = mininet.CrossEntropyLoss(reduction=reduction)
+    loss = crit(x, target)
+    assert loss.shape == loss_ref.shape == ((5, 4, 2) if reduction == "none" else ())
+    assert_close(loss, loss_ref.detach(), rtol=1e-10, atol=1e-12)
+    seed = loss_seed(crit, loss)
+    loss_ref.backward(seed)
+    assert_close(crit.backward(seed), x_ref.grad, rtol=1e-10, atol=1e-12)

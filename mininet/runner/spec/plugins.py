@@ -25,7 +25,7 @@ from types import ModuleType
 from .experiment import refresh_unions
 
 ENTRY_POINT_GROUP = "mininet.plugins"
-_loaded: dict[Path, ModuleType] = {}
+_loaded: dict[str, ModuleType] = {}  # by the file's content: a copy of a loaded plugin is that plugin
 _entry_points_loaded = False
 
 
@@ -34,14 +34,15 @@ class PluginError(Exception):
 
 
 def load_plugin(path: Path) -> ModuleType:
-    """Import the plugin file at ``path`` (once per process) and refresh the spec's unions."""
+    """Import the plugin file at ``path`` (once per process, also when copies of it are named) and
+    refresh the spec's unions."""
     path = path.resolve()
-    if path in _loaded:
-        return _loaded[path]
     if not path.is_file():
         raise PluginError(f"plugin {path}: file not found")
-    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-    name = f"mininet_plugin_{path.stem}_{digest}"  # unique: two plugins may share a file name
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest in _loaded:
+        return _loaded[digest]
+    name = f"mininet_plugin_{path.stem}_{digest[:12]}"  # unique: two plugins may share a file name
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
@@ -51,7 +52,7 @@ def load_plugin(path: Path) -> ModuleType:
         del sys.modules[name]
         frame = traceback.extract_tb(e.__traceback__)[-1]
         raise PluginError(f"plugin {path} raised {type(e).__name__}: {e} (line {frame.lineno})") from None
-    _loaded[path] = module
+    _loaded[digest] = module
     refresh_unions()
     return module
 
