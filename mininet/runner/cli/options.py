@@ -130,6 +130,17 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def write_or_echo(text: str, output: Path | None) -> None:
+    """``text`` to the ``--output`` file (whole or not at all), else to standard output."""
+    if output:
+        from ..results.files import write_text
+
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 def plot_module():
     """mininet.runner.results.plot, or exit with the install hint when matplotlib is missing."""
     from ..results import plot

@@ -11,7 +11,7 @@ import click
 from tabulate import tabulate
 
 from ..spec.builtin import builtin_specs, find_builtin
-from .options import OUT_FILE, SET, SPEC_PATH, SWEEP, fail, specs_or_exit
+from .options import OUT_FILE, SET, SPEC_PATH, SWEEP, fail, specs_or_exit, write_or_echo
 
 
 @click.command()
@@ -38,16 +38,10 @@ def validate(specs: tuple[Path, ...], sets: tuple[str, ...], sweeps: tuple[str, 
 def render(spec: Path, sets: tuple[str, ...], sweeps: tuple[str, ...], output: Path | None) -> None:
     """Print SPEC fully resolved: every default filled in and inferred widths written out, as TOML
     that `mininet validate` accepts and that trains exactly as SPEC (with any --set/--sweep applied)."""
-    from ..results.files import write_text
     from ..spec.render import render as render_text
 
     (loaded,) = specs_or_exit([spec], sets, sweeps)
-    text = render_text(loaded, output.parent if output else None)
-    if output:
-        write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    write_or_echo(render_text(loaded, output.parent if output else None), output)
 
 
 @click.command("list")
@@ -79,16 +73,10 @@ def list_(kinds: tuple[str, ...], as_json: bool, fmt: str) -> None:
 @OUT_FILE
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of a spec (for editors and other tools)."""
-    from ..results.files import write_text
     from ..spec.experiment import Spec
 
     doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Spec.model_json_schema()}
-    text = json.dumps(doc, indent=2) + "\n"
-    if output:
-        write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    write_or_echo(json.dumps(doc, indent=2) + "\n", output)
 
 
 @click.command("specs")
