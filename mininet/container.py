@@ -101,10 +101,10 @@ class Sequential(Module):
         del self[idx]
         return module
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         for module in self._chain:
-            x = module(x)
-        return x
+            input = module(input)
+        return input
 
     def backward(self, grad_output: torch.Tensor, input_grad: bool = True) -> torch.Tensor | None:
         """Chain the modules' backward passes, last module first.
@@ -148,3 +148,51 @@ class Sequential(Module):
     def __delitem__(self, idx: int | slice) -> None:
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key(idx)]
         self._renumber([m for name, m in self._modules.items() if name not in keys])
+
+
+class ModuleList(Module):
+    """Modules held in a list, registered as children "0".."n-1" (torch.nn.ModuleList's state_dict keys).
+
+    It has no forward or backward of its own: the module holding it calls its entries, as in torch.
+
+    Args:
+        modules: an iterable of modules (optional).
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        for module in modules or ():
+            self.append(module)
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.append: expected a mininet Module, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx: int) -> Module:
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return self._modules[str(idx % n)]
+
+    def __repr__(self) -> str:
+        """torch's: runs of children with the same repr are printed once, as ``(0-2): 3 x Layer(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return f"{self._get_name()}()"
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}").replace("\n", "\n  ")
+                 for a, b, r in runs]
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"

@@ -11,8 +11,24 @@ from .module import Module
 from .parameter import Parameter
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _source_index(n: int, before: int, after: int, mode: str, device: torch.device) -> torch.Tensor:
+    """For each position of a dimension of size n padded by ``before`` and ``after``: the input position
+    whose value ``F.pad(mode)`` copies there (reflect: mirrored at the first and last element, which
+    are not repeated; replicate: the nearest edge; circular: wrapped around)."""
+    i = torch.arange(-before, n + after, device=device)
+    if mode == "circular":
+        return i.remainder(n)
+    if mode == "replicate":
+        return i.clamp(0, n - 1)
+    i = i.abs()
+    return torch.where(i > n - 1, 2 * (n - 1) - i, i)
 
 
 class Conv2d(Module):
@@ -32,15 +48,21 @@ class Conv2d(Module):
               and input channel, is the correlation of the input plane with the gradient plane summed
               over samples, one ``conv2d`` with samples as channels (docs/backprop.md checks both
               against the unfold / fold form).
+              Padding other than symmetric zeros (``padding_mode``, or "same" with an even effective
+              kernel, which pads one more at the bottom and right) runs as torch does: ``F.pad``, then
+              the convolution without padding. Each padded pixel is a copy of an input pixel (or 0), so
+              the backward of the pad adds the padded image's gradient back onto the pixels copied:
+              dL/dx[p] = sum of dL/dx_padded over the positions that copy p (``index_add_``, one
+              dimension at a time); zeros padding just crops it.
 
     Args:
         in_channels, out_channels: C and O; both must be divisible by ``groups``.
         kernel_size, stride, padding, dilation: ints or (height, width) pairs, as torch. ``padding``
-            may also be "valid" (none) or "same" (output as large as the input; stride 1, and an odd
-            effective kernel, so that the padding is the same on both sides).
+            may also be "valid" (none) or "same" (output as large as the input; stride 1; an even
+            effective kernel d (k - 1) + 1 pads one more at the end, as torch).
         groups: split the channels into this many independent convolutions.
         bias: learn ``bias``.
-        padding_mode: "zeros" only.
+        padding_mode: "zeros", "reflect", "replicate" or "circular" (the values ``F.pad`` fills in).
         device, dtype: where and in which dtype the parameters are created (torch's defaults).
 
     Shape:
@@ -58,13 +80,18 @@ class Conv2d(Module):
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{self._get_name()}: in_channels ({in_channels}) and out_channels ({out_channels}) "
                              f"must be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{self._get_name()}: padding_mode={padding_mode!r}; only 'zeros' is written")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{self._get_name()}: padding_mode must be one of {_PADDING_MODES}, "
+                             f"got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
         self.padding = padding if isinstance(padding, str) else _pair(padding)
         self.padding_mode = padding_mode
-        self._pad = self._numeric_padding()
+        # (before, after) per spatial dimension; the convolution's own padding where that is symmetric
+        # zeros, else an explicit F.pad first (torch's order of operations in either case)
+        self._pads = self._numeric_padding()
+        self._explicit_pad = padding_mode != "zeros" or any(a != b for a, b in self._pads)
+        self._pad = (0, 0) if self._explicit_pad else (self._pads[0][0], self._pads[1][0])
         self.weight = Parameter(torch.empty((out_channels, in_channels // groups, *self.kernel_size),
                                             device=device, dtype=dtype))
         if bias:
@@ -74,40 +101,67 @@ class Conv2d(Module):
         self._input: torch.Tensor | None = None
         self.reset_parameters()
 
-    def _numeric_padding(self) -> tuple[int, int]:
+    def _numeric_padding(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(before, after) for height and width."""
         if not isinstance(self.padding, str):
-            return self.padding
+            return tuple((p, p) for p in self.padding)
         if self.padding == "valid":
-            return (0, 0)
+            return ((0, 0), (0, 0))
         if self.padding != "same":
             raise ValueError(f"{self._get_name()}: padding must be 'valid', 'same' or a number, got {self.padding!r}")
         if self.stride != (1, 1):
             raise ValueError(f"{self._get_name()}: padding='same' is not supported for strided convolutions")
+        # torch's split: half before, the rest (one more for an even effective kernel) after
         total = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-        if any(t % 2 for t in total):
-            raise NotImplementedError(f"{self._get_name()}: padding='same' with an even effective kernel pads one "
-                                      "side more than the other, which is not written; give the padding as numbers")
-        return (total[0] // 2, total[1] // 2)
+        return tuple((t // 2, t - t // 2) for t in total)
+
+    def _padded(self, input: torch.Tensor) -> torch.Tensor:
+        """The input padded explicitly (``F.pad`` as torch's Conv2d runs it), or itself."""
+        if not self._explicit_pad:
+            return input
+        (top, bottom), (left, right) = self._pads
+        mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
+        images = input if input.dim() <= 4 else input.flatten(0, 1)  # replicas: more images
+        padded = F.pad(images, (left, right, top, bottom), mode=mode)
+        return padded if input.dim() <= 4 else padded.unflatten(0, input.shape[:2])
+
+    def _unpadded_grad(self, grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+        """The backward of ``_padded``: from dL/d(padded input) to dL/d(input) of ``shape``."""
+        if not self._explicit_pad:
+            return grad
+        for dim, (before, after) in zip((-2, -1), self._pads):
+            n = shape[dim]
+            if self.padding_mode == "zeros":
+                grad = grad.narrow(dim, before, n)  # the zeros take no gradient
+            else:
+                index = _source_index(n, before, after, self.padding_mode, grad.device)
+                size = list(grad.shape)
+                size[dim] = n
+                grad = grad.new_zeros(size).index_add_(dim, index, grad)
+        return grad.contiguous()
 
     def reset_parameters(self) -> None:
         """torch.nn.Conv2d's initialisation (the same draws in the same order)."""
         init._layer_default_(self.weight.data, None if self.bias is None else self.bias.data)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         r = self.replicas
         expected = 4 if r is None else 5
-        unbatched = r is None and x.dim() == 3
-        if (x.dim() != expected and not unbatched) or x.shape[-3] != self.in_channels or (r and x.shape[0] != r):
+        unbatched = r is None and input.dim() == 3
+        wrong_rank = input.dim() != expected and not unbatched
+        if wrong_rank or input.shape[-3] != self.in_channels or (r and input.shape[0] != r):
             lead = "(N, " if r is None else f"({r}, N, "
             raise ValueError(f"{self._get_name()}({self.in_channels}, {self.out_channels}): expected input of shape "
-                             f"{lead}{self.in_channels}, H, W), got {tuple(x.shape)}")
-        self._input = x
+                             f"{lead}{self.in_channels}, H, W), got {tuple(input.shape)}")
+        input_shape = input.shape
+        input = self._padded(input)
+        self._input, self._input_shape = input, input_shape  # backward works on the padded input
         w, b = self.weight.data, None if self.bias is None else self.bias.data
         if r is None:
-            return F.conv2d(x, w, b, self.stride, self._pad, self.dilation, self.groups)
+            return F.conv2d(input, w, b, self.stride, self._pad, self.dilation, self.groups)
         # R replicas as one grouped convolution: replica k's channels are group(s) k of (N, R * C, H, W)
-        n = x.shape[1]
-        y = F.conv2d(x.transpose(0, 1).reshape(n, r * self.in_channels, *x.shape[-2:]), w.flatten(0, 1),
+        n = input.shape[1]
+        y = F.conv2d(input.transpose(0, 1).reshape(n, r * self.in_channels, *input.shape[-2:]), w.flatten(0, 1),
                      None if b is None else b.flatten(), self.stride, self._pad, self.dilation, r * self.groups)
         return y.view(n, r, self.out_channels, *y.shape[-2:]).transpose(0, 1).contiguous()
 
@@ -138,14 +192,18 @@ class Conv2d(Module):
         grad = F.conv_transpose2d(g, self.weight.data.flatten(0, 1) if self.replicas else self.weight.data, None,
                                   self.stride, self._pad, extra, groups, self.dilation)
         if self.replicas is not None:
-            return grad.view(x.shape[1], self.replicas, -1, *size).transpose(0, 1).contiguous()
-        return grad.view(x.shape)
+            grad = grad.view(x.shape[1], self.replicas, self.in_channels, *size).transpose(0, 1).contiguous()
+        else:
+            grad = grad.view(x.shape)
+        return self._unpadded_grad(grad, self._input_shape)
 
     def _weight_grad(self, images: torch.Tensor, g: torch.Tensor, groups: int) -> torch.Tensor:
         """dL/dW = sum over samples of G X^T, i.e. for each (output channel o, input channel c) the sum
         over samples of the correlation of input plane c with gradient plane o: one convolution in which
         the channels play the batch and the samples the channels (per group: channel-major copies)."""
         n, c, h, w = images.shape
+        if n == 0:  # an empty batch: no samples to sum over (and no planes to correlate)
+            return self.weight.data.new_zeros(self.weight.data.shape)
         per_group = c // groups
         planes = images.reshape(n, groups, per_group, h, w).permute(2, 1, 0, 3, 4).reshape(per_group, groups * n, h, w)
         kernels = g.transpose(0, 1)  # (O, N, H_out, W_out)
@@ -163,4 +221,6 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s

@@ -11,6 +11,12 @@ from .module import Module
 _FUSED_DEVICES = ("cuda", "xpu", "lazy", "privateuseone")
 
 
+def bernoulli_mask(x: torch.Tensor, p: float) -> torch.Tensor:
+    """The scaled mask m = b / (1 - p), b ~ Bernoulli(1 - p), drawn as ATen's ``_dropout_impl`` draws it
+    (so the same RNG state gives torch's mask, bit for bit); 0 < p < 1."""
+    return torch.empty_like(x).bernoulli_(1 - p).div_(1 - p)
+
+
 class Dropout(Module):
     """Inverted dropout.
 
@@ -40,21 +46,21 @@ class Dropout(Module):
         self._scale = 1.0  # 1/(1-p) when _mask holds the fused kernel's boolean mask, else 1
         self._called = False
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         self._called = True
         p = self.p
-        if not self.training or p == 0 or x.numel() == 0:
+        if not self.training or p == 0 or input.numel() == 0:
             self._mask = None
-            return x
+            return input
         if p == 1:
-            self._mask, self._scale = torch.zeros((), dtype=x.dtype, device=x.device), 1.0
-            return x.mul_(self._mask) if self.inplace else x * self._mask
-        if not self.inplace and x.device.type in _FUSED_DEVICES:
-            y, self._mask = torch.native_dropout(x, p, True)
+            self._mask, self._scale = torch.zeros((), dtype=input.dtype, device=input.device), 1.0
+            return input.mul_(self._mask) if self.inplace else input * self._mask
+        if not self.inplace and input.device.type in _FUSED_DEVICES:
+            y, self._mask = torch.native_dropout(input, p, True)
             self._scale = 1.0 / (1.0 - p)
             return y
-        self._mask, self._scale = torch.empty_like(x).bernoulli_(1 - p).div_(1 - p), 1.0
-        return x.mul_(self._mask) if self.inplace else x * self._mask
+        self._mask, self._scale = bernoulli_mask(input, p), 1.0
+        return input.mul_(self._mask) if self.inplace else input * self._mask
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         if not self._called:

@@ -26,12 +26,12 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
         self._shape: torch.Size | None = None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         shift = 0 if self.replicas is None else 1  # dimensions counted from the front skip the replicas
         start = self.start_dim + shift if self.start_dim >= 0 else self.start_dim
         end = self.end_dim + shift if self.end_dim >= 0 else self.end_dim
-        self._shape = x.shape
-        return x.flatten(start, end)
+        self._shape = input.shape
+        return input.flatten(start, end)
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         if self._shape is None:

@@ -56,14 +56,15 @@ def register(module: Any, kind: str, hook: Callable, prepend: bool) -> Removable
     return handle
 
 
-def call_with_hooks(module: Any, args: tuple) -> Any:
-    """``module(*args)`` with its forward pre-hooks and forward hooks, in torch's order."""
+def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
+    """``module(*args, **kwargs)`` with its forward pre-hooks and forward hooks, in torch's order (as
+    torch's hooks registered without ``with_kwargs``, they see the positional arguments only)."""
     hooks = module._hooks
     for hook in list(hooks["forward_pre"].values()):
         result = hook(module, args)
         if result is not None:
             args = result if isinstance(result, tuple) else (result,)
-    output = module.forward(*args)
+    output = module.forward(*args, **kwargs)
     for hook in list(hooks["forward"].values()):
         result = hook(module, args, output)
         if result is not None:

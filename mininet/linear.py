@@ -1,4 +1,4 @@
-"""Linear and Identity layers."""
+"""Linear and Identity layers (and the Linear that MultiheadAttention names as torch does)."""
 
 from __future__ import annotations
 
@@ -50,24 +50,24 @@ class Linear(Module):
         """torch.nn.Linear's initialisation (the same draws in the same order)."""
         init._layer_default_(self.weight.data, None if self.bias is None else self.bias.data)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != self.in_features:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if input.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self._get_name()}(in_features={self.in_features}, out_features={self.out_features}): "
-                f"input has {x.shape[-1]} features in its last dimension (shape {tuple(x.shape)}), "
+                f"input has {input.shape[-1]} features in its last dimension (shape {tuple(input.shape)}), "
                 f"expected {self.in_features}")
-        self.__dict__["_input"] = x  # hot path: a plain attribute, no registry to update
+        self.__dict__["_input"] = input  # hot path: a plain attribute, no registry to update
         w = self.weight.data
         b = None if self.bias is None else self.bias.data
         if w.dim() == 2:
-            x2 = x if x.dim() == 2 else x.reshape(-1, self.in_features)
+            x2 = input if input.dim() == 2 else input.reshape(-1, self.in_features)
             y = torch.mm(x2, w.t()) if b is None else torch.addmm(b, x2, w.t())
-            return y if x.dim() == 2 else y.view(*x.shape[:-1], self.out_features)
-        if x.dim() != 3 or x.shape[0] != w.shape[0]:
+            return y if input.dim() == 2 else y.view(*input.shape[:-1], self.out_features)
+        if input.dim() != 3 or input.shape[0] != w.shape[0]:
             raise ValueError(f"{self._get_name()} holds {w.shape[0]} replicas: expected input of shape "
-                             f"({w.shape[0]}, N, {self.in_features}), got {tuple(x.shape)}")
+                             f"({w.shape[0]}, N, {self.in_features}), got {tuple(input.shape)}")
         wt = w.transpose(-1, -2)
-        return torch.bmm(x, wt) if b is None else torch.baddbmm(b.unsqueeze(-2), x, wt)
+        return torch.bmm(input, wt) if b is None else torch.baddbmm(b.unsqueeze(-2), input, wt)
 
     #: ``backward(g, input_grad=False)`` accumulates the parameter gradients only
     can_skip_input_grad = True
@@ -100,6 +100,12 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A :class:`Linear` under the name torch gives MultiheadAttention's ``out_proj`` (torch uses the
+    class to keep dynamic quantisation away from it): the same forward, backward, parameters and
+    initialisation draws, and the same ``repr``."""
+
+
 class Identity(Module):
     """Returns its input unchanged. Forward: y = x. Backward: dL/dx = dL/dy.
 
@@ -113,8 +119,8 @@ class Identity(Module):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return input
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         return grad_output

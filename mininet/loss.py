@@ -181,9 +181,21 @@ def _log_softmax(x: torch.Tensor) -> torch.Tensor:
     return torch.log_softmax(x.transpose(-1, -2), dim=-2).transpose(-1, -2)
 
 
+#: the layouts the classification losses take, for their error messages
+_CLASS_LAYOUTS = ("input (C,) with target (); (N, C) with (N,); (N, C, d1, ..., dK) with (N, d1, ..., dK), "
+                  "the classes in dimension 1")
+_REPLICATED_LAYOUT = "input (R, N, C) with target (R, N), the classes last"
+
+
 class _ClassIndexLoss(_Loss):
     """Common base of the losses of class-index targets: optional class ``weight`` (a buffer, shared by
-    every replica) and ``ignore_index``."""
+    every replica) and ``ignore_index``.
+
+    The class dimension is torch's: dimension 1 of an input of 2 or more dimensions ((N, C) or
+    (N, C, d1, ..., dK)), the only one of an unbatched (C,). A replicated loss takes (R, N, C), the
+    classes last. The computation itself runs with the classes last: a K-dimensional input is moved to
+    (N, d1, ..., dK, C) (a view) and its gradient moved back.
+    """
 
     def __init__(self, weight: torch.Tensor | None, ignore_index: int, reduction: str) -> None:
         super().__init__(reduction)
@@ -193,6 +205,24 @@ class _ClassIndexLoss(_Loss):
         self.register_buffer("weight", weight)
         self.ignore_index = int(ignore_index)
 
+    def _classes_last(self, input: torch.Tensor) -> torch.Tensor:
+        """``input`` with its classes in the last dimension (a view), remembering whether backward must
+        move them back to dimension 1. Only (N, C, d1, ..., dK) moves: (C,), (N, C) and the replicated
+        (R, N, C) hold them last already (one comparison on the hot path)."""
+        moved = input.dim() > 2 and self.replicas is None
+        self.__dict__["_moved"] = moved  # hot path: a plain attribute
+        if self.replicas is not None and input.dim() != 3:
+            raise ValueError(f"{self._get_name()}: input of shape {tuple(input.shape)}; expected "
+                             f"{self._layout_hint()}")
+        return input.movedim(1, -1) if moved else input
+
+    def _classes_back(self, grad: torch.Tensor) -> torch.Tensor:
+        """A gradient computed with the classes last, in the input's layout (contiguous, as torch's)."""
+        return grad.movedim(-1, 1).contiguous() if self._moved else grad
+
+    def _layout_hint(self) -> str:
+        return _CLASS_LAYOUTS if self.replicas is None else f"{self.replicas} replicas: {_REPLICATED_LAYOUT}"
+
     def _checked_weight(self, x: torch.Tensor) -> torch.Tensor | None:
         w = self.weight
         if w is not None and w.shape[0] != x.shape[-1]:
@@ -200,10 +230,11 @@ class _ClassIndexLoss(_Loss):
                              f"{x.shape[-1]} classes")
         return w
 
-    def _check_index_shape(self, input: torch.Tensor, target: torch.Tensor) -> None:
-        if target.shape != input.shape[:-1]:
-            raise ValueError(f"{self._get_name()}: target shape {tuple(target.shape)} does not match input "
-                             f"shape {tuple(input.shape)} (expected {tuple(input.shape[:-1])})")
+    def _check_index_shape(self, input: torch.Tensor, target: torch.Tensor, x: torch.Tensor) -> None:
+        """The target of class indices fits ``input`` (``x``: the input with its classes last)."""
+        if target.shape != x.shape[:-1]:
+            raise ValueError(f"{self._get_name()}: target of shape {tuple(target.shape)} does not fit input of "
+                             f"shape {tuple(input.shape)}; expected {self._layout_hint()}")
 
     def _nll(self, logp: torch.Tensor, target: torch.Tensor) -> tuple:
         """The negative log likelihood of the targets, as torch's nll_loss: the pick at each target,
@@ -240,14 +271,17 @@ class _ClassIndexLoss(_Loss):
 class CrossEntropyLoss(_ClassIndexLoss):
     """Cross entropy of logits against class indices or class probabilities.
 
-    With p = softmax(x) over the classes (last dimension), C classes, class weights w (1 when not given)
-    and label smoothing eps, each row i has a target distribution a_i over the classes:
+    With p = softmax(x) over the classes (dimension 1, as torch; the only one of an unbatched (C,)
+    input; the last of a replicated one), C classes, class weights w (1 when not given) and label
+    smoothing eps, each row i (a sample, or a sample's position (n, d1, ..., dK) of a K-dimensional
+    input) has a target distribution a_i over the classes:
         class indices t:        a_ic = k_i * w_c * ((1 - eps) * [c == t_i] + eps / C)
         class probabilities q:  a_ic = w_c * ((1 - eps) * q_ic + eps / C)
     where k_i = 0 for a row whose target is ``ignore_index``, else 1.
     Forward:  l_i = sum_c -a_ic * log p_ic;  L = sum_i l_i / D  ("none": the l_i themselves)
               D for "mean": class indices: sum_i k_i * w_{t_i} (without weights: the number of rows not
-              ignored); class probabilities: N (weights do not enter D, as in torch); D = 1 for "sum".
+              ignored); class probabilities: the number of rows, N * d1 * ... * dK (weights do not
+              enter D, as in torch); D = 1 for "sum".
     Backward: dL/dx_ic = (p_ic * sum_k a_ik - a_ic) / D * g, and 0 in ignored rows
               (plain case, no weights, smoothing or ignored rows: (p_i - onehot(t_i)) / N * g)
 
@@ -259,10 +293,12 @@ class CrossEntropyLoss(_ClassIndexLoss):
         label_smoothing: (keyword) eps in [0, 1].
 
     Shape:
-        - Input: ``(N, C)``; Target: ``(N,)`` int64 class indices in [0, C) (or ``ignore_index``), or
-          ``(N, C)`` float probabilities; Output: scalar (``"none"``: ``(N,)``).
-        - Replicated: input ``(R, N, C)``, target ``(R, N)`` or ``(R, N, C)``, output ``(R,)``
-          (``"none"``: ``(R, N)``); the weight is shared by all replicas.
+        - Input: ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)``, the classes in dimension 1 as torch;
+          Target: int64 class indices in [0, C) (or ``ignore_index``) of shape ``(N,)``, ``()`` or
+          ``(N, d1, ..., dK)``, or float probabilities of the input's shape; Output: scalar
+          (``"none"``: ``(N,)``, ``()`` or ``(N, d1, ..., dK)``).
+        - Replicated (``replicate(R)``): input ``(R, N, C)``, the classes LAST; target ``(R, N)`` or
+          ``(R, N, C)``; output ``(R,)`` (``"none"``: ``(R, N)``); the weight is shared by all replicas.
     """
 
     def __init__(self, weight: torch.Tensor | None = None, *, ignore_index: int = -100,
@@ -274,10 +310,12 @@ class CrossEntropyLoss(_ClassIndexLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        x = self._classes_last(input)
         if target.dtype != torch.long:
-            return self._forward_probabilities(input, target)
-        self._check_index_shape(input, target)
-        logp = _log_softmax(input)
+            return self._forward_probabilities(input, target, x)
+        self._check_index_shape(input, target, x)
+        # (N, C, d1, ..., dK): torch's log_softmax over dimension 1, seen with the classes last
+        logp = torch.log_softmax(input, 1).movedim(1, -1) if self._moved else _log_softmax(x)
         if self.weight is None and self.label_smoothing == 0.0 and self.reduction != "none":
             loss = self._forward_plain(logp, target)
             if loss is not None:
@@ -331,17 +369,21 @@ class CrossEntropyLoss(_ClassIndexLoss):
         self._ignored = ignored
         return loss
 
-    def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def _forward_probabilities(self, input: torch.Tensor, target: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if not (target.is_floating_point() and target.shape == input.shape):
             raise TypeError(f"{self._get_name()}: class-index target must be int64 (torch.long), got "
                             f"{target.dtype} of shape {tuple(target.shape)} (a float target holds class "
-                            f"probabilities and has the input's shape {tuple(input.shape)})")
+                            f"probabilities and has the input's shape {tuple(input.shape)}); "
+                            f"class indices: {self._layout_hint()}")
         if self.ignore_index >= 0:
             # torch's own check: no row can be told to be ignored by a probability target
             raise ValueError(f"{self._get_name()}: ignore_index={self.ignore_index} is not supported with "
                              "class-probability (float) targets; leave it negative (default -100)")
-        logp = torch.log_softmax(input, dim=-1)
-        eps, c = self.label_smoothing, input.shape[-1]
+        if self._moved:
+            logp, target = torch.log_softmax(input, 1).movedim(1, -1), target.movedim(1, -1)
+        else:
+            logp = torch.log_softmax(x, dim=-1)
+        eps, c = self.label_smoothing, logp.shape[-1]
         a = target * (1 - eps) + eps / c if eps else target
         w = self._checked_weight(logp)
         if w is not None:
@@ -379,7 +421,7 @@ class CrossEntropyLoss(_ClassIndexLoss):
                 grad = self._general_grad(logp.exp())
         else:
             grad = self._general_grad(p)
-        return self._chain(grad, grad_output, per_row=True)
+        return self._classes_back(self._chain(grad, grad_output, per_row=True))
 
     def _general_grad(self, p: torch.Tensor) -> torch.Tensor:
         """dL/dx = (p * sum(a) - a) / D from the target distribution a (seed gradient 1)."""
@@ -397,14 +439,15 @@ class CrossEntropyLoss(_ClassIndexLoss):
 class NLLLoss(_ClassIndexLoss):
     """Negative log likelihood of class indices, from log-probabilities (e.g. the output of LogSoftmax).
 
-    With class weights w (1 when not given) and k_i = 0 for a row whose target is ``ignore_index``, else 1:
+    With class weights w (1 when not given) and k_i = 0 for a row whose target is ``ignore_index``, else 1
+    (a row: a sample, or a sample's position of a K-dimensional input; the classes in dimension 1):
     Forward:  l_i = -k_i * w_{t_i} * x_{i, t_i};  L = sum_i l_i / D  ("none": the l_i themselves)
               D for "mean": sum_i k_i * w_{t_i} (without weights: the number of rows not ignored);
               D = 1 for "sum". With every row ignored, "mean" gives 0 / 0 = nan, as torch does.
     Backward: dL/dx_ic = -(g / D) * k_i * w_c * [c == t_i]: one entry per row, at its target, and 0
               everywhere when D = 0 (autograd's ``nll_loss_backward``).
 
-    ``CrossEntropyLoss()(x, t)`` is ``NLLLoss()(LogSoftmax(dim=-1)(x), t)``: the same loss, and the same
+    ``CrossEntropyLoss()(x, t)`` is ``NLLLoss()(LogSoftmax(dim=1)(x), t)``: the same loss, and the same
     gradient once LogSoftmax's backward has run.
 
     Args:
@@ -413,9 +456,11 @@ class NLLLoss(_ClassIndexLoss):
         reduction: (keyword) "mean", "sum" or "none" (one loss per row, unreduced).
 
     Shape:
-        - Input: ``(N, C)`` log-probabilities; Target: ``(N,)`` int64 class indices in [0, C) (or
-          ``ignore_index``); Output: scalar (``"none"``: ``(N,)``).
-        - Replicated: input ``(R, N, C)``, target ``(R, N)``, output ``(R,)`` (``"none"``: ``(R, N)``).
+        - Input: ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)`` log-probabilities, the classes in
+          dimension 1 as torch; Target: int64 class indices in [0, C) (or ``ignore_index``) of shape
+          ``(N,)``, ``()`` or ``(N, d1, ..., dK)``; Output: scalar (``"none"``: the target's shape).
+        - Replicated (``replicate(R)``): input ``(R, N, C)``, the classes LAST; target ``(R, N)``; output
+          ``(R,)`` (``"none"``: ``(R, N)``).
     """
 
     def __init__(self, weight: torch.Tensor | None = None, *, ignore_index: int = -100,
@@ -426,9 +471,10 @@ class NLLLoss(_ClassIndexLoss):
         if target.dtype != torch.long:
             raise TypeError(f"{self._get_name()}: target must hold int64 (torch.long) class indices, got "
                             f"{target.dtype}")
-        self._check_index_shape(input, target)
-        loss, index, target_w, _, _, denom = self._nll(input, target)
-        self._input, self._index, self._target_w, self._denom = input, index, target_w, denom
+        x = self._classes_last(input)
+        self._check_index_shape(input, target, x)
+        loss, index, target_w, _, _, denom = self._nll(x, target)
+        self._input, self._index, self._target_w, self._denom = x, index, target_w, denom
         return loss
 
     def backward(self, grad_output: torch.Tensor | float | None = None) -> torch.Tensor:
@@ -439,7 +485,7 @@ class NLLLoss(_ClassIndexLoss):
             step = step.unsqueeze(-1)  # one D per replica
         src = (self._target_w * -step).masked_fill_(self._target_w == 0, 0.0)  # 0, not nan, where D = 0
         grad = torch.zeros_like(x).scatter_(-1, self._index, src.unsqueeze(-1))
-        return self._chain(grad, grad_output, per_row=True)
+        return self._classes_back(self._chain(grad, grad_output, per_row=True))
 
 
 class BCEWithLogitsLoss(_Loss):

@@ -36,7 +36,8 @@ def _holds_tensor(value: Any) -> bool:
 class Module:
     """Base class of all mininet layers and losses.
 
-    Subclasses implement ``forward(*inputs)`` and ``backward(grad_output)``:
+    Subclasses implement ``forward(*inputs)`` and ``backward(grad_output)``; ``module(*args, **kwargs)``
+    calls ``forward``, whose parameters are named as torch's (``input``; a loss's ``input, target``):
 
     * ``forward`` computes the output and keeps on the module what ``backward`` needs.
     * ``backward(grad_output)`` returns d loss / d input and *accumulates* (``+=``) d loss / d p into
@@ -140,16 +141,17 @@ class Module:
             setattr(self, name, module)
 
     # ------------------------------------------------------------------ calling
-    def forward(self, *args: Any) -> Any:
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{self._get_name()} has no forward()")
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{self._get_name()} has no backward()")
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # keyword arguments as torch's: named as torch's forward parameters (``input``; ``input, target``)
         if self._hooks is None or not (self._hooks["forward_pre"] or self._hooks["forward"]):
-            return self.forward(*args)
-        return _hooks_impl.call_with_hooks(self, args)
+            return self.forward(*args, **kwargs)
+        return _hooks_impl.call_with_hooks(self, args, kwargs)
 
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:

@@ -25,6 +25,8 @@ class BatchNorm1d(Module):
                   num_batches_tracked += 1
               where f = momentum, or 1 / num_batches_tracked when momentum is None (cumulative average).
               evaluation: mean, var = running_mean, running_var.
+              An empty batch (N = 0) gives an empty output and leaves the running statistics unchanged
+              (num_batches_tracked still counts it), as torch.
     Backward: with g = dL/dy, sums over N (and L), n the number of summed elements, xmu = x - mean:
               dL/dweight += sum(g * xmu) * invstd,  dL/dbias += sum(g)
               training: dL/dx = (g - sum(g) / n - xmu * invstd^2 * sum(g * xmu) / n) * invstd * weight
@@ -112,27 +114,34 @@ class BatchNorm1d(Module):
             shape[0] = self.replicas
         return channel, shape, (r,) + tuple(range(channel + 1, x.dim()))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        channel, shape, dims = self._layout(x)
-        n = x.numel() // (x.shape[channel] * (x.shape[0] if self.replicas is not None else 1))
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        channel, shape, dims = self._layout(input)
+        n = input.numel() // (input.shape[channel] * (input.shape[0] if self.replicas is not None else 1))
         use_batch_stats = self.training or self.running_mean is None
-        if use_batch_stats:
-            if n <= 1:
+        if use_batch_stats and n == 0:
+            # An empty batch has no statistics: torch returns an empty output, leaves the running
+            # statistics as they are and still counts the batch in num_batches_tracked.
+            if self.training and self.running_mean is not None:
+                self.num_batches_tracked.add_(1)
+            use_batch_stats = False
+            mean, invstd = input.new_zeros(shape), input.new_ones(shape)
+        elif use_batch_stats:
+            if n == 1:  # torch's check, wherever batch statistics are used (also untracked in evaluation)
                 raise ValueError(f"{self._get_name()}: expected more than 1 value per channel when using batch "
-                                 f"statistics, got input of shape {tuple(x.shape)}")
-            var, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+                                 f"statistics, got input of shape {tuple(input.shape)}")
+            var, mean = torch.var_mean(input, dim=dims, correction=0, keepdim=True)
             invstd = torch.rsqrt(var + self.eps)
             if self.training and self.running_mean is not None:
                 self._update_running_stats(mean, var, n)
         else:
             mean = self.running_mean.view(shape)
             invstd = 1 / torch.sqrt(self.running_var.view(shape) + self.eps)
-        self._saved = (x, mean, invstd, shape, dims, n, use_batch_stats)
+        self._saved = (input, mean, invstd, shape, dims, n, use_batch_stats)
         # As torch's CPU kernel: y = x * alpha + beta with per-channel alpha = invstd * weight and
         # beta = bias - mean * alpha (two passes over x instead of four).
         alpha = invstd if self.weight is None else invstd * self.weight.data.view(shape)
         beta = -(mean * alpha) if self.bias is None else self.bias.data.view(shape) - mean * alpha
-        return x * alpha + beta
+        return input * alpha + beta
 
     def _update_running_stats(self, mean: torch.Tensor, var: torch.Tensor, n: int) -> None:
         self.num_batches_tracked.add_(1)
@@ -244,20 +253,24 @@ class LayerNorm(Module):
             return None if p is None else p.data
         return p.data.view(self.replicas, *[1] * (x.dim() - 1 - len(self.normalized_shape)), *self.normalized_shape)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
         k = len(self.normalized_shape)
         r = 0 if self.replicas is None else 1
-        trailing = tuple(x.shape[x.dim() - k:]) if x.dim() >= k + r else None
-        if trailing != self.normalized_shape or (r and x.shape[0] != self.replicas):
+        trailing = tuple(input.shape[input.dim() - k:]) if input.dim() >= k + r else None
+        if trailing != self.normalized_shape or (r and input.shape[0] != self.replicas):
             lead = f"{self.replicas}, *" if r else "*"
             raise ValueError(f"{self._get_name()}({self.normalized_shape}): expected input of shape "
-                             f"({lead}, {', '.join(map(str, self.normalized_shape))}), got {tuple(x.shape)}")
+                             f"({lead}, {', '.join(map(str, self.normalized_shape))}), got {tuple(input.shape)}")
         dims = tuple(range(-k, 0))
-        var, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+        if input.numel() == 0:
+            # no samples (N = 0): nothing to normalise, and var_mean over them would warn (torch does not)
+            var = mean = input.new_zeros(input.shape[:-k] + (1,) * k)
+        else:
+            var, mean = torch.var_mean(input, dim=dims, correction=0, keepdim=True)
         rstd = torch.rsqrt(var + self.eps)
-        self._saved = (x, mean, rstd)
-        y = x * rstd + (-mean * rstd)
-        weight, bias = self._affine(self.weight, x), self._affine(self.bias, x)
+        self._saved = (input, mean, rstd)
+        y = input * rstd + (-mean * rstd)
+        weight, bias = self._affine(self.weight, input), self._affine(self.bias, input)
         if weight is not None:
             y = y * weight
         if bias is not None:

@@ -26,7 +26,8 @@ class MaxPool2d(Module):
     Forward:  y[n, c, i, j] = max over the window (i, j) of x[n, c]   (torch's ``max_pool2d``, which also
               gives the position of each window's maximum; a window with a NaN gives NaN, as in torch)
     Backward: dL/dx = 0 except at those positions, where the gradients of every window whose maximum it
-              is are added: dL/dx[n, c, argmax(i, j)] += dL/dy[n, c, i, j]   (a scatter-add)
+              is are added: dL/dx[n, c, argmax(i, j)] += dL/dy[n, c, i, j]   (a scatter-add);
+              with ``return_indices``, ``backward(grad_output, grad_indices=None)``
 
     Args:
         kernel_size, stride (default: kernel_size), padding, dilation: ints or (height, width) pairs.
@@ -49,21 +50,28 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
         self._saved: tuple | None = None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        y, indices = F.max_pool2d(_images(self, x), self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        y, indices = F.max_pool2d(_images(self, input), self.kernel_size, self.stride, self.padding, self.dilation,
                                   ceil_mode=self.ceil_mode, return_indices=True)
         if self.replicas is not None:
-            y, indices = y.unflatten(0, x.shape[:2]), indices.unflatten(0, x.shape[:2])
-        self._saved = (x.shape, indices)
+            y, indices = y.unflatten(0, input.shape[:2]), indices.unflatten(0, input.shape[:2])
+        self._saved = (input.shape, indices)
         return (y, indices) if self.return_indices else y
 
-    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+    def backward(self, grad_output: torch.Tensor, grad_indices: None = None) -> torch.Tensor:
+        """dL/dx from dL/dy; with ``return_indices`` forward returns (y, indices), and backward takes one
+        gradient per output as every multi-output module does: the indices' must be None (integers take
+        no gradient)."""
         if self._saved is None:
             raise self._missing_forward()
+        if grad_indices is not None:
+            raise TypeError(f"{self._get_name()}.backward: the indices are integers and take no gradient; "
+                            f"grad_indices must be None, got {type(grad_indices).__name__}")
         shape, indices = self._saved
         planes = shape[:-2].numel()  # one row per (image, channel): indices count within its H * W
         grad = torch.zeros(planes, shape[-2] * shape[-1], dtype=grad_output.dtype, device=grad_output.device)
-        grad.scatter_add_(1, indices.reshape(planes, -1), grad_output.reshape(planes, -1))
+        windows = indices.shape[-2] * indices.shape[-1]  # explicit: -1 is ambiguous for an empty batch
+        grad.scatter_add_(1, indices.reshape(planes, windows), grad_output.reshape(planes, windows))
         return grad.view(shape)
 
     def extra_repr(self) -> str:
@@ -102,11 +110,11 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
         self._shape: torch.Size | None = None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.avg_pool2d(_images(self, x), self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        y = F.avg_pool2d(_images(self, input), self.kernel_size, self.stride, self.padding, self.ceil_mode,
                          self.count_include_pad, self.divisor_override)
-        self._shape = x.shape
-        return y if self.replicas is None else y.unflatten(0, x.shape[:2])
+        self._shape = input.shape
+        return y if self.replicas is None else y.unflatten(0, input.shape[:2])
 
     def _divisors(self, size: tuple[int, int], out: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
         """D for every window, (H_out, W_out): torch's avg_pool2d rule, one dimension at a time."""

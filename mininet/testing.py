@@ -13,6 +13,7 @@ It checks d/d input and d/d every parameter; for a loss, pass the target too:
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any, Iterator
 
 import torch
@@ -24,7 +25,8 @@ __all__ = ["gradcheck"]
 
 def gradcheck(module: Module, input: torch.Tensor | tuple, target: torch.Tensor | None = None, *,
               grad_output: torch.Tensor | tuple | None = None, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True) -> bool:
+              rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True,
+              forward_kwargs: dict | None = None) -> bool:
     """Compare ``module.backward`` with central finite differences of the same forward.
 
     The scalar differentiated is J = sum(y * G), y = ``module(input)`` (``module(input, target)`` for a
@@ -34,11 +36,20 @@ def gradcheck(module: Module, input: torch.Tensor | tuple, target: torch.Tensor 
     none); each is compared, element by element, with
     (J(v + eps) - J(v - eps)) / (2 eps), as ``torch.isclose(analytic, numerical, rtol, atol)``.
 
-    Several tensors (the multi-tensor convention of :class:`~mininet.Module`): ``input`` may be a tuple
-    of forward's arguments (nested tuples allowed, e.g. ``(x, (h0, c0))`` for an LSTM); a module that
-    returns a tuple gets one G per tensor output (nested tuples flattened), J sums y_k * G_k over
-    them, ``backward(*G)`` is called and its tuple compared entry by entry with the flattened inputs.
-    An integer input (indices) is not differentiated: its entry must be None.
+    Several tensors (the multi-tensor convention of :class:`~mininet.Module`):
+
+    * ``input`` may be a tuple of forward's positional arguments, nested tuples allowed (an LSTM's
+      ``(x, (h0, c0))``) and None for an argument not given; ``forward_kwargs`` are keyword arguments of
+      every forward (masks, flags; not differentiated), which then calls ``module.forward``.
+    * A module that returns a tuple gets one G per output, nested tuples flattened (None for an output
+      that is None: it is left out of J); J sums sum(y_k * G_k) over them and ``backward(*G)`` is called.
+      Its result is read as one entry per flattened input position (None entries and inputs not given
+      count as positions): input k is compared with entry k.
+    * An input that is not floating point (indices, a boolean mask) is not differentiated: its entry
+      must be None, as must the entry of an input not given.
+    * One tensor passed at several positions (self-attention's query, key and value) is one variable,
+      perturbed once as autograd sees it: the entries of its positions are added, and it is named by
+      its first position.
 
     Every forward runs from the same random state (``seed``), so a Dropout mask is the same in each;
     the module's mode (train or eval) is the caller's. The module is left as it was found: parameter
@@ -49,28 +60,35 @@ def gradcheck(module: Module, input: torch.Tensor | tuple, target: torch.Tensor 
         input: float64 tensor (or a tuple of forward's arguments), the point where the gradients are
             checked (it is not modified).
         target: a loss's target (not differentiated).
-        grad_output: G, shaped like the output (a tuple, one per tensor output, for a tuple output).
+        grad_output: G, shaped like the output (a tuple, one per output, for a tuple output).
         eps: the finite-difference step.
         atol, rtol: tolerances (torch.autograd.gradcheck's defaults).
         seed: the random state of every forward.
         raise_exception: raise ``AssertionError`` naming the first mismatch (else return ``False``).
+        forward_kwargs: keyword arguments of every forward (not differentiated).
 
     Returns:
         ``True`` when every gradient agrees.
     """
     several = isinstance(input, tuple)
-    leaves = [t.detach().clone() for t in _flatten(input if several else (input,))]
-    _require_float64(module, [t for t in leaves if t.is_floating_point()], several)
+    structure = input if several else (input,)
+    positions = _flatten(structure)  # None kept: an argument not given is a position of backward's result
+    distinct = list({id(t): t for t in positions if t is not None}.values())  # a tensor passed twice is one
+    var_of = [None if t is None else next(j for j, d in enumerate(distinct) if d is t) for t in positions]
+    first = [var_of.index(j) for j in range(len(distinct))]
+    names = [f"input {k}" for k in first] if several else ["input"]
+    _require_float64(module, [(name, t) for name, t in zip(names, distinct) if t.is_floating_point()])
     params = list(module.named_parameters())
     saved_grads = {name: p.grad for name, p in params}
     saved_buffers = [(b, b.clone()) for _, b in module.named_buffers() if b is not None]
-    structure = input if several else (input,)
+    xs = [t.detach().clone() for t in distinct]
+    call = module if forward_kwargs is None else functools.partial(module.forward, **forward_kwargs)
 
     def forward() -> Any:
-        fresh = iter([t.clone() for t in leaves])  # an in-place layer overwrites its input
-        args = _rebuild(structure, fresh)
-        with _same_random_state(seed, leaves[0].device):
-            return module(*args) if target is None else module(*args, target)
+        clones = [x.clone() for x in xs]  # an in-place layer overwrites its input; a tied tensor stays one
+        args = _rebuild(structure, iter([clones[j] for j in var_of if j is not None]))
+        with _same_random_state(seed, xs[0].device):
+            return call(*args) if target is None else call(*args, target)
 
     try:
         y = forward()
@@ -79,20 +97,26 @@ def gradcheck(module: Module, input: torch.Tensor | tuple, target: torch.Tensor 
         for _, p in params:
             p.grad = None
         result = module.backward(*gs) if isinstance(y, tuple) else module.backward(gs[0])
-        names = [f"input[{k}]" for k in range(len(leaves))] if several else ["input"]
-        returned = list(result) if isinstance(result, tuple) else [result]
-        analytic = {name: returned[k] if k < len(returned) else None for k, name in enumerate(names)}
+        returned = _flatten(result) if isinstance(result, tuple) else [result]
+        returned += [None] * (len(positions) - len(returned))
+        analytic: dict[str, torch.Tensor | None] = {}
+        for j, name in enumerate(names):  # the gradients of a tensor's positions add up
+            parts = [g for g, v in zip(returned, var_of) if v == j]
+            analytic[name] = None if any(g is None for g in parts) else sum(parts)
         analytic.update({name: p.grad for name, p in params if p.requires_grad})
         leaked = [name for name, p in params if not p.requires_grad and p.grad is not None]
-        not_none = [name for name, t in zip(names, leaves) if not t.is_floating_point() and analytic[name] is not None]
+        not_none = [name for name, x in zip(names, xs) if not x.is_floating_point() and analytic[name] is not None]
+        not_given = [f"input {k}" for k, g in enumerate(returned)
+                     if g is not None and (k >= len(var_of) or var_of[k] is None)]
 
         def objective() -> float:
             out = forward()
             outs = _flatten(out if isinstance(out, tuple) else (out,))
-            return float(sum((o.sum() if g is None else (o * g).sum()) for o, g in zip(outs, gs)))
+            return float(sum(o.sum() if g is None else (o * g).sum()
+                             for o, g in zip(outs, gs) if o is not None and (g is not None or len(outs) == 1)))
 
-        numerical = {name: _central_differences(objective, t, eps) for name, t in zip(names, leaves)
-                     if t.is_floating_point()}
+        numerical = {name: _central_differences(objective, x, eps) for name, x in zip(names, xs)
+                     if x.is_floating_point()}
         numerical.update({name: _central_differences(objective, p.data, eps) for name, p in params
                           if p.requires_grad})
     finally:
@@ -106,7 +130,10 @@ def gradcheck(module: Module, input: torch.Tensor | tuple, target: torch.Tensor 
     if leaked:
         problems.append(f"frozen parameter {leaked[0]} (requires_grad=False) received a gradient")
     if not_none:
-        problems.append(f"d/d {not_none[0]}: an integer input takes no gradient, backward() gave a tensor")
+        problems.append(f"d/d {not_none[0]}: an input that is not floating point takes no gradient, "
+                        "backward() gave a tensor")
+    if not_given:
+        problems.append(f"d/d {not_given[0]}: an input not given takes no gradient, backward() gave a tensor")
     for name, expected in numerical.items():
         problem = _mismatch(f"d/d {name}", analytic[name], expected, atol, rtol)
         if problem is not None:
@@ -119,14 +146,8 @@ def gradcheck(module: Module, input: torch.Tensor | tuple, target: torch.Tensor 
 
 
 def _flatten(obj: Any) -> list:
-    """The tensors of nested tuples, in order (None entries dropped)."""
-    out: list = []
-    for item in obj:
-        if isinstance(item, tuple):
-            out.extend(_flatten(item))
-        elif item is not None:
-            out.append(item)
-    return out
+    """The entries of nested tuples, in order (None kept: an argument not given, an output not computed)."""
+    return [t for item in obj for t in (_flatten(item) if isinstance(item, tuple) else (item,))]
 
 
 def _rebuild(structure: Any, leaves: Iterator[torch.Tensor]) -> Any:
@@ -134,17 +155,18 @@ def _rebuild(structure: Any, leaves: Iterator[torch.Tensor]) -> Any:
                  for item in structure)
 
 
-def _seeds(outputs: list[torch.Tensor], grad_output: Any, seed: int) -> list[torch.Tensor | None]:
+def _seeds(outputs: list, grad_output: Any, seed: int) -> list[torch.Tensor | None]:
+    """One G per output: the given ones (flattened like the outputs), else random; none for a lone scalar
+    output (the seed 1 of a loss) or for an output that is None."""
     if grad_output is not None:
-        return _flatten(grad_output if isinstance(grad_output, tuple) else (grad_output,))
+        return _flatten(grad_output) if isinstance(grad_output, tuple) else [grad_output]
     generator = torch.Generator().manual_seed(seed)
-    return [None if y.dim() == 0 and len(outputs) == 1 else
+    return [None if y is None or (y.dim() == 0 and len(outputs) == 1) else
             torch.randn(y.shape, dtype=y.dtype, generator=generator).to(y.device) for y in outputs]
 
 
-def _require_float64(module: Module, inputs: list[torch.Tensor], several: bool) -> None:
-    names = [f"input[{k}]" for k in range(len(inputs))] if several else ["input"]
-    tensors = list(zip(names, inputs)) + [(name, p.data) for name, p in module.named_parameters()]
+def _require_float64(module: Module, inputs: list[tuple[str, torch.Tensor]]) -> None:
+    tensors = inputs + [(name, p.data) for name, p in module.named_parameters()]
     for name, t in tensors:
         if t.dtype != torch.float64:
             raise TypeError(f"gradcheck needs float64 (finite differences in float32 are mostly rounding "

@@ -10,7 +10,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "backprop.md"
 
 def test_backprop_walkthrough_runs_and_its_claims_hold(capsys):
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert len(blocks) == 10
+    assert len(blocks) == 13
     scope: dict = {}
     exec(compile("\n".join(blocks), str(DOC), "exec"), scope)  # the asserts in the blocks must hold
     sizes, m = scope["gradient_sizes"], scope["mininet"]

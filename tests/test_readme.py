@@ -67,3 +67,45 @@ def test_readme_new_layer_block_is_the_real_class():
 
     block = _block('builds = "LeakyReLU"')
     assert block == inspect.getsource(LeakyReLUSpec)  # getsource includes the decorator
+
+
+# --------------------------------------------------------------------------- the README's commands
+#: shorteners appended to a printed command (later options win): one epoch, two repetitions, one round
+SHORT = {"compare": ["--set", "train.epochs=1", "--set", "repetitions=2", "--quiet"],
+         "run": ["--set", "train.epochs=1", "--set", "repetitions=2", "--quiet"],
+         "bench": ["--set", "train.epochs=1", "--set", "repetitions=2", "--repeats", "1", "--steps", "2",
+                   "--no-memory"]}
+PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]{2,}\b|\.\.\.|\\\|")  # SPEC, RUN_DIR, NAME, "...", a|b
+
+
+def readme_commands() -> list[str]:
+    """Every `mininet ...` of README.md that is a command (not a usage template), in order."""
+    spans = re.findall(r"`(mininet [^`]*)`", README.read_text())
+    return [" ".join(s.split()) for s in spans if not PLACEHOLDER.search(s)]
+
+
+def test_every_readme_command_runs_as_printed(tmp_path, monkeypatch):
+    """In the order printed, from an empty folder (the built-in spec names work anywhere; the
+    examples folder and the first spec's file are put there, as a reader who follows along has them)."""
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    from mininet.runner.cli import main
+
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")
+    (tmp_path / "moons.toml").write_text(
+        re.search(r"```toml\n(name = \"my-moons\".*?)```", README.read_text(), flags=re.S).group(1))
+    monkeypatch.chdir(tmp_path)
+    commands = readme_commands()
+    assert len(commands) >= 20 and "mininet compare report/ce_sgd report/ce_momentum" in commands
+    ran = 0
+    for command in commands:
+        if "device=cuda" in command and not torch.cuda.is_available():
+            continue
+        args = shlex.split(command)[1:]
+        result = CliRunner().invoke(main, args + SHORT.get(args[0], []))
+        assert result.exit_code == 0, f"{command}:\n{result.output}"
+        ran += 1
+    assert ran >= len(commands) - 1

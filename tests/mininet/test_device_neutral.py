@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import mininet
-from mininet_cases import LAYER_CASES, build_mininet, case_inputs, flatten, layer_params, loss_params, loss_seed
+from mininet_cases import LAYER_CASES, build_mininet, call_params, can_replicate, case_inputs, flatten, loss_params, loss_seed
 
 R = 3
 OPTIMIZERS = {
@@ -37,11 +37,10 @@ def on_meta_args(args):
     return tuple(on_meta_args(a) if isinstance(a, tuple) else a.to("meta") for a in args)
 
 
-@pytest.mark.parametrize("replicas", [None, R], ids=["single", "replicated"])
-@pytest.mark.parametrize("case", layer_params([c for c in LAYER_CASES if c.id != "Linear-3d"]))
+@pytest.mark.parametrize("case, replicas", [
+    pytest.param(c, replicas, id=f"{c.id}-{'replicated' if replicas else 'single'}")
+    for replicas in (None, R) for c in LAYER_CASES if c.id != "Linear-3d" and (can_replicate(c) or not replicas)])
 def test_layer_steps_on_meta(case, replicas):
-    if replicas and "unbatched" in case.id:
-        pytest.skip("recurrent layers and cells take batched inputs only when replicated")
     module = build_mininet(case).to("meta")
     if replicas:
         module.replicate(replicas)
@@ -59,8 +58,25 @@ def test_layer_steps_on_meta(case, replicas):
     assert all(on_meta(b) for b in module.buffers())
 
 
-@pytest.mark.parametrize("replicas", [None, R], ids=["single", "replicated"])
-@pytest.mark.parametrize("case", loss_params())
+@pytest.mark.parametrize("case", call_params())
+def test_call_steps_on_meta(case):
+    # several inputs, masks and keyword arguments (attention); the masks go to the meta device too
+    module = build_mininet(case).to("meta")
+    inputs = [torch.empty(shape, device="meta", dtype=torch.float64) for shape in case.shapes]
+    kwargs = {k: v.to("meta") if isinstance(v, torch.Tensor) else v for k, v in case.kwargs(torch.float64).items()}
+    outputs = module.forward(*case.args(inputs), **kwargs)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    grads = module.backward(*[None if y is None else torch.empty(y.shape, device="meta", dtype=torch.float64)
+                              for y in outputs])
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    assert all(on_meta(y) for y in outputs if y is not None)
+    assert [g.shape for g in grads] == [inputs[i].shape for i in case.arg_inputs] and all(map(on_meta, grads))
+    assert all(on_meta(p.grad) for p in module.parameters())
+
+
+@pytest.mark.parametrize("case, replicas", [
+    pytest.param(*p.values, R if replicated else None, id=f"{p.id}-{'replicated' if replicated else 'single'}")
+    for p in loss_params() for replicated in (False, True) if p.values[0].replicable or not replicated])
 def test_loss_steps_on_meta(case, replicas):
     crit = build_mininet(case).to("meta")
     shape, target = case.shape, case.target(case.shape, torch.float64)

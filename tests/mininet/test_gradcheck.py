@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from mininet.testing import gradcheck
-from mininet_cases import LAYER_CASES, build_mininet, case_inputs, layer_params, loss_params
+from mininet_cases import LAYER_CASES, build_mininet, call_params, case_inputs, layer_params, loss_params
 
 TOL = {"eps": 1e-6, "rtol": 1e-6, "atol": 1e-8}
 
@@ -30,6 +30,15 @@ def test_layer_gradients_match_finite_differences(case):
     args = case_inputs(case, torch.float64)
     # several forward arguments (recurrent states): gradcheck takes them as one tuple
     assert gradcheck(build_mininet(case), args if len(args) > 1 else args[0], **TOL)
+
+
+@pytest.mark.parametrize("case", call_params())
+def test_call_gradients_match_finite_differences(case):
+    # query, key and value (one tensor where the case ties them: perturbed once, its gradients added),
+    # every output's gradient (the attention weights' too), the masks as keyword arguments
+    torch.manual_seed(0)
+    inputs = case.inputs(torch.float64)
+    assert gradcheck(build_mininet(case), case.args(inputs), forward_kwargs=case.kwargs(torch.float64), **TOL)
 
 
 @pytest.mark.parametrize("case", loss_params())

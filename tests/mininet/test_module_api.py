@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 
@@ -10,7 +11,8 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import LAYER_CASES, LOSS_CASES, layer_params, loss_params
+from mininet_cases import (FORWARD_SEED, LAYER_CASES, LOSS_CASES, LossCase, build_mininet, case_inputs, clone_inputs,
+                           layer_params, loss_params, seeded)
 
 
 def mlp(nn):
@@ -142,6 +144,9 @@ def test_batchnorm_wrong_input_is_explained():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         mininet.BatchNorm1d(8)(torch.randn(1, 8))
     mininet.BatchNorm1d(8).eval()(torch.randn(1, 8))  # running statistics: one sample is fine
+    with pytest.raises(ValueError, match="more than 1 value per channel"):  # batch statistics, as torch
+        mininet.BatchNorm1d(8, track_running_stats=False).eval()(torch.randn(1, 8))
+    mininet.BatchNorm1d(8)(torch.randn(0, 8))  # no sample at all: an empty output, as torch
 
 
 def test_layernorm_wrong_input_is_explained():
@@ -173,10 +178,17 @@ def test_cross_entropy_target_errors():
         crit(x, torch.tensor([0, 1, 2, 3]))
     with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min -1, max 2\)"):
         mininet.CrossEntropyLoss(weight=torch.ones(3), label_smoothing=0.1)(x, torch.tensor([0, 1, 2, -1]))
-    with pytest.raises(ValueError, match=r"target shape \(5,\) does not match input shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"target of shape \(5,\) does not fit input of shape \(4, 3\); expected "
+                                         r".*\(N, C, d1, \.\.\., dK\) with \(N, d1, \.\.\., dK\), "
+                                         r"the classes in dimension 1"):
         crit(x, torch.tensor([0, 1, 2, 0, 1]))
+    # torch's layout: the classes in dimension 1, so (N, C, d) takes (N, d), not (N, C)
+    with pytest.raises(ValueError, match=r"target of shape \(4, 3\) does not fit input of shape \(4, 3, 5\)"):
+        crit(torch.randn(4, 3, 5), torch.zeros(4, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
         mininet.CrossEntropyLoss(weight=torch.ones(2))(x, torch.tensor([0, 1, 1, 0]))
+    with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
+        mininet.CrossEntropyLoss(weight=torch.ones(2))(torch.randn(4, 3, 5), torch.softmax(torch.randn(4, 3, 5), 1))
     # ignored rows are not errors, and are left out of the range the message reports
     with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min 0, max 5\) .* ignore_index=-100"):
         crit(x, torch.tensor([0, -100, 5, 1]))
@@ -192,10 +204,22 @@ def test_nll_target_errors():
         crit(x, torch.tensor([0.0, 1.0, 2.0, 0.0]))
     with pytest.raises(ValueError, match=r"outside \[0, 3\) \(min 0, max 3\)"):
         crit(x, torch.tensor([0, 1, 2, 3]))
-    with pytest.raises(ValueError, match=r"target shape \(5,\) does not match input shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"target of shape \(5,\) does not fit input of shape \(4, 3\)"):
         crit(x, torch.tensor([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="2 class weights for input with 3 classes"):
         mininet.NLLLoss(weight=torch.ones(2))(x, torch.tensor([0, 1, 1, 0]))
+
+
+@pytest.mark.parametrize("loss", ["CrossEntropyLoss", "NLLLoss"])
+def test_replicated_classification_loss_says_which_layout_it_takes(loss):
+    # replicated: (R, N, C), classes last; torch's K-dimensional (N, C, d1, ...) is not a replicated layout
+    crit = getattr(mininet, loss)().replicate(2)
+    with pytest.raises(ValueError, match=r"input of shape \(2, 4, 3, 5\); expected 2 replicas: input \(R, N, C\) "
+                                         r"with target \(R, N\), the classes last"):
+        crit(torch.randn(2, 4, 3, 5), torch.zeros(2, 4, 5, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"target of shape \(2, 3\) does not fit input of shape \(2, 4, 3\); "
+                                         r"expected 2 replicas: input \(R, N, C\)"):
+        crit(torch.randn(2, 4, 3), torch.zeros(2, 3, dtype=torch.long))
 
 
 def test_softmax_without_dim_warns_and_picks_torchs_dimension():
@@ -336,18 +360,20 @@ def test_conv_and_pool_take_inputs_as_torch_does(build, make_input):
 def test_conv_arguments_and_inputs_are_checked():
     with pytest.raises(ValueError, match=r"must be divisible by groups \(2\)"):
         mininet.Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(NotImplementedError, match="padding_mode='reflect'"):
-        mininet.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"padding_mode must be one of \('zeros', 'reflect', 'replicate', "
+                                         r"'circular'\), got 'mirror'"):
+        mininet.Conv2d(3, 4, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="not supported for strided convolutions"):
         mininet.Conv2d(3, 4, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="even effective kernel"):
-        mininet.Conv2d(3, 4, 2, padding="same")
     with pytest.raises(ValueError, match=r"Conv2d\(3, 4\): expected input of shape \(N, 3, H, W\), got \(2, 5, 6, 6\)"):
         mininet.Conv2d(3, 4, 3)(torch.randn(2, 5, 6, 6))
     with pytest.raises(ValueError, match=r"expected input of shape \(2, N, 3, H, W\), got \(2, 3, 6, 6\)"):
         mininet.Conv2d(3, 4, 3).replicate(2)(torch.randn(2, 3, 6, 6))
     for padding in ("valid", "same", 1, (2, 0)):
         assert repr(mininet.Conv2d(3, 4, 3, padding=padding)) == repr(torch.nn.Conv2d(3, 4, 3, padding=padding))
+    for mode in ("reflect", "circular"):
+        assert repr(mininet.Conv2d(3, 4, 3, padding=1, padding_mode=mode)) == repr(
+            torch.nn.Conv2d(3, 4, 3, padding=1, padding_mode=mode))
 
 
 
@@ -381,3 +407,28 @@ def test_pooling_inputs_are_checked(pool):
     pool.replicate(3)
     with pytest.raises(ValueError, match=r"expected input of shape \(3, N, C, H, W\), got \(3, 2, 4, 4\)"):
         pool(torch.randn(3, 2, 4, 4))  # the samples' dimension is missing
+
+
+@pytest.mark.parametrize("case", layer_params() + loss_params())
+def test_forward_takes_torchs_keyword_arguments(case):
+    # module(input=x), criterion(input=x, target=t): the names of torch's forward parameters
+    torch.manual_seed(0)
+    if isinstance(case, LossCase):
+        args = (case.scale * torch.randn(case.shape, dtype=torch.float64), case.target(case.shape, torch.float64))
+    else:
+        args = case_inputs(case, torch.float64)  # indices for Embedding, (input, hx) for recurrent layers
+    names = list(inspect.signature(case.build(torch.nn).forward).parameters)
+    module = build_mininet(case)
+    by_position = seeded(module, *clone_inputs(args))
+    torch.manual_seed(FORWARD_SEED)
+    by_name = module(**dict(zip(names, clone_inputs(args))))
+    assert_close(by_name, by_position, rtol=0, atol=0, equal_nan=True)
+
+
+def test_forward_hooks_see_keyword_calls():
+    # as torch's hooks registered without with_kwargs: the positional arguments only, the output in full
+    seen = []
+    layer = mininet.Linear(3, 2)
+    layer.register_forward_hook(lambda m, args, out: seen.append((args, out.shape)))
+    layer(input=torch.randn(4, 3))
+    assert seen == [((), (4, 2))]

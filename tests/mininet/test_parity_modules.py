@@ -11,8 +11,8 @@ import torch
 from torch.testing import assert_close
 
 import mininet
-from mininet_cases import (LOSS_CASES, build_pair, case_inputs, clone_inputs, flatten, grads_as_list, layer_params,
-                           loss_params, loss_seed, seeded)
+from mininet_cases import (FORWARD_SEED, LOSS_CASES, build_pair, call_params, case_inputs, clone_inputs, flatten,
+                           grads_as_list, layer_params, loss_params, loss_seed, seeded)
 
 TOLERANCES = {torch.float64: {"rtol": 1e-10, "atol": 1e-12}, torch.float32: {}}
 DTYPES = [pytest.param(torch.float64, id="f64"), pytest.param(torch.float32, id="f32")]
@@ -23,6 +23,31 @@ def assert_same_state(actual, expected, **tol):
     for key in expected:
         assert actual[key].dtype == expected[key].dtype, key
         assert_close(actual[key], expected[key], **tol, msg=lambda m, k=key: f"{k}: {m}")
+
+
+def assert_same_parameter_grads(mod, ref, **tol):
+    ref_params = dict(ref.named_parameters())
+    mod_params = dict(mod.named_parameters())
+    assert list(mod_params) == list(ref_params)
+    for name, p in mod_params.items():
+        assert_close(p.grad, ref_params[name].grad, **tol, msg=lambda m, n=name: f"grad of {n}: {m}")
+        assert p.grad.is_contiguous(), f"grad of {name} is not contiguous, unlike torch's"  # .view() works
+
+
+def assert_same_outputs_then_backward(mod, y, y_ref, dtype, **tol):
+    """Compare every output (None where torch's is None), then run both backward passes with one random
+    gradient per output (the multi-tensor convention; autograd's objective sums them). mininet's
+    backward result is returned."""
+    outputs, outputs_ref = flatten(y), flatten(y_ref)
+    assert len(outputs) == len(outputs_ref)
+    for out, out_ref in zip(outputs, outputs_ref):
+        assert (out is None) == (out_ref is None)
+        if out is not None:
+            assert_close(out, out_ref.detach(), **tol)
+    gs = [None if out is None else torch.randn(out.shape, dtype=dtype) for out in outputs]
+    torch.autograd.backward([o for o, g in zip(outputs_ref, gs) if g is not None], [g for g in gs if g is not None])
+    mod.zero_grad()
+    return mod.backward(*gs) if isinstance(y, tuple) else mod.backward(gs[0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -41,31 +66,46 @@ def test_layer_matches_torch(case, dtype):
     # clone(): in-place layers must not overwrite a leaf (torch) nor the test's inputs (mininet).
     y_ref = seeded(ref, *clone_inputs(args_ref))
     y = seeded(mod, *clone_inputs(args))
-    outputs, outputs_ref = flatten(y), flatten(y_ref)
-    assert len(outputs) == len(outputs_ref)
-    for out, out_ref in zip(outputs, outputs_ref):
-        assert_close(out, out_ref.detach(), **tol)
-
-    # one gradient per output (the multi-tensor convention), each reaching the loss
-    gs = [torch.randn(out.shape, dtype=dtype) for out in outputs]
-    torch.autograd.backward(outputs_ref, gs)
-    mod.zero_grad()
+    result = assert_same_outputs_then_backward(mod, y, y_ref, dtype, **tol)
     leaves = flatten(args_ref)
-    grads = grads_as_list(mod.backward(*gs) if isinstance(y, tuple) else mod.backward(gs[0]), len(leaves))
+    grads = grads_as_list(result, len(leaves))
     for k, (grad, leaf) in enumerate(zip(grads, leaves)):
         if leaf.is_floating_point():
             assert_close(grad, leaf.grad, **tol, msg=lambda m, k=k: f"grad of input {k}: {m}")
         else:
             assert grad is None  # indices take no gradient
     assert all(g is None for g in grads[len(leaves):])  # a state that was not given
-    ref_params = dict(ref.named_parameters())
-    mod_params = dict(mod.named_parameters())
-    assert list(mod_params) == list(ref_params)
-    for name, p in mod_params.items():
-        assert_close(p.grad, ref_params[name].grad, **tol, msg=lambda m, n=name: f"grad of {n}: {m}")
-        assert p.grad.is_contiguous(), f"grad of {name} is not contiguous, unlike torch's"  # .view() works
+    assert_same_parameter_grads(mod, ref, **tol)
     # Running statistics (and everything else) after the forward.
     assert_same_state(mod.state_dict(), ref.state_dict(), **tol)
+
+
+def as_tuple(value) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", call_params())
+def test_call_matches_torch(case, dtype):
+    # Several inputs (query, key, value; tied where the case ties them) and keyword arguments (masks).
+    # module(...) takes no keywords yet: forward is called directly.
+    tol = TOLERANCES[dtype]
+    torch.manual_seed(0)
+    ref, mod = build_pair(case, dtype)
+    inputs = case.inputs(dtype)
+    leaves = [x.clone().requires_grad_() for x in inputs]
+    kwargs = case.kwargs(dtype)
+    torch.manual_seed(FORWARD_SEED)
+    expected = ref(*case.args(leaves), **kwargs)
+    torch.manual_seed(FORWARD_SEED)
+    actual = mod.forward(*case.args(inputs), **kwargs)
+    # every output's gradient (the attention weights' too)
+    grads = as_tuple(assert_same_outputs_then_backward(mod, actual, expected, dtype, **tol))
+    assert len(grads) == len(case.arg_inputs)
+    for i, leaf in enumerate(leaves):  # a tensor passed several times gets the sum, as autograd gives
+        assert_close(sum(g for g, j in zip(grads, case.arg_inputs) if j == i), leaf.grad, **tol,
+                     msg=lambda m, i=i: f"input {i}: {m}")
+    assert_same_parameter_grads(mod, ref, **tol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -82,9 +122,10 @@ def test_loss_matches_torch(case, dtype):
     loss_ref = ref(x_ref, target)
     loss = crit(x, target)
     assert loss.shape == loss_ref.shape and loss.dtype == dtype
-    unreduced = x.shape[:-1] if case.id.startswith(("CE", "NLL")) else x.shape
+    # one loss per sample (and position: (N, d1, ..., dK) of torch's (N, C, d1, ..., dK)) for CE and NLL
+    unreduced = x.shape[:1] + x.shape[2:] if case.id.startswith(("CE", "NLL")) else x.shape
     assert loss.shape == (() if crit.reduction != "none" else unreduced)
-    assert_close(loss, loss_ref.detach(), **tol)
+    assert_close(loss, loss_ref.detach(), **tol, equal_nan=True)
 
     seed = loss_seed(crit, loss)
     loss_ref.backward(seed)
@@ -180,3 +221,22 @@ def test_dropout_on_cuda_draws_torchs_mask(inplace):
     assert torch.equal(drop(x.clone()), expected)
     g = torch.randn_like(x)
     assert_close(drop.backward(g), torch.where(expected != 0, g / 0.7, 0.0))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_takes_the_classes_from_dimension_1(reduction):
+    # Regression: with probability targets on (5, 3, 4, 2), mininet took the classes from the last
+    # dimension (2 of them) and gave another number (and a (5, 3, 4) loss for "none"); torch's are in
+    # dimension 1 (3 of them), the unreduced loss (5, 4, 2).
+    torch.manual_seed(0)
+    x = torch.randn(5, 3, 4, 2, dtype=torch.float64)
+    target = torch.softmax(torch.randn(5, 3, 4, 2, dtype=torch.float64), dim=1)
+    x_ref = x.clone().requires_grad_()
+    loss_ref = torch.nn.CrossEntropyLoss(reduction=reduction)(x_ref, target)
+    crit = mininet.CrossEntropyLoss(reduction=reduction)
+    loss = crit(x, target)
+    assert loss.shape == loss_ref.shape == ((5, 4, 2) if reduction == "none" else ())
+    assert_close(loss, loss_ref.detach(), rtol=1e-10, atol=1e-12)
+    seed = loss_seed(crit, loss)
+    loss_ref.backward(seed)
+    assert_close(crit.backward(seed), x_ref.grad, rtol=1e-10, atol=1e-12)

@@ -110,3 +110,79 @@ def test_frozen_parameters_are_not_checked_but_must_get_no_gradient():
     with pytest.raises(AssertionError, match=r"frozen parameter weight \(requires_grad=False\) received a gradient"):
         gradcheck(leaky, f64(4, 3))
     assert gradcheck(leaky, f64(4, 3), raise_exception=False) is False
+
+
+class AttentionSwappingKeyAndValueGrads(mininet.MultiheadAttention):
+    def backward(self, grad_attn_output, grad_attn_weights=None):
+        grad_query, grad_key, grad_value = super().backward(grad_attn_output, grad_attn_weights)
+        return grad_query, grad_value, grad_key
+
+
+class AttentionIgnoringWeightsGrad(mininet.MultiheadAttention):
+    def backward(self, grad_attn_output, grad_attn_weights=None):
+        return super().backward(grad_attn_output, None)
+
+
+def test_several_inputs_and_outputs():
+    # each input is checked on its own; each output's gradient is part of the objective; one tensor
+    # passed at several positions is one variable (its gradients added, as autograd does)
+    torch.manual_seed(0)
+    q, k, v = f64(3, 2, 4), f64(5, 2, 4), f64(5, 2, 4)
+    attention = mininet.MultiheadAttention(4, 2).double()
+    assert gradcheck(attention, (q, k, v))
+    assert gradcheck(attention, (q, q, q), forward_kwargs={"need_weights": False})
+    with pytest.raises(AssertionError, match=r"d/d input 1 differs"):
+        gradcheck(AttentionSwappingKeyAndValueGrads(4, 2).double(), (q, k, v))
+    with pytest.raises(AssertionError, match=r"d/d input 0 differs"):
+        gradcheck(AttentionIgnoringWeightsGrad(4, 2).double(), (q, k, v))
+    # without the weights among the outputs the same backward is right
+    assert gradcheck(AttentionIgnoringWeightsGrad(4, 2).double(), (q, k, v), forward_kwargs={"need_weights": False})
+
+
+class LSTMForgettingCellStateGrad(mininet.LSTM):
+    def backward(self, grad_output, grad_h_n=None, grad_c_n=None):
+        grad_input, grad_h0, grad_c0 = super().backward(grad_output, grad_h_n, grad_c_n)
+        return grad_input, grad_h0, torch.zeros_like(grad_c0)
+
+
+class EmbeddingGivingIndicesAGradient(mininet.Embedding):
+    def backward(self, grad_output):
+        super().backward(grad_output)
+        return torch.zeros(self._index.shape)
+
+
+class LSTMGivingAStateNotGiven(mininet.LSTM):
+    def backward(self, grad_output, grad_h_n=None, grad_c_n=None):
+        grad_input, _, _ = super().backward(grad_output, grad_h_n, grad_c_n)
+        return grad_input, torch.zeros(1, 2, 4, dtype=torch.float64), None
+
+
+def test_nested_inputs_indices_and_inputs_not_given():
+    # the recurrent layers' shapes of the convention: nested state tuples, indices, a state not given
+    torch.manual_seed(0)
+    x, h0, c0 = f64(4, 2, 3), f64(1, 2, 4), f64(1, 2, 4)
+    lstm = mininet.LSTM(3, 4).double()
+    assert gradcheck(lstm, (x, (h0, c0)))
+    assert gradcheck(lstm, (x, None)) and gradcheck(lstm, x)
+    with pytest.raises(AssertionError, match=r"d/d input 2 differs"):
+        gradcheck(LSTMForgettingCellStateGrad(3, 4).double(), (x, (h0, c0)))
+    with pytest.raises(AssertionError, match=r"d/d input 1: an input not given takes no gradient"):
+        gradcheck(LSTMGivingAStateNotGiven(3, 4).double(), (x, None))
+    indices = torch.randint(0, 7, (3, 5))
+    assert gradcheck(mininet.Embedding(7, 4).double(), indices)
+    with pytest.raises(AssertionError, match=r"d/d input: an input that is not floating point takes no gradient"):
+        gradcheck(EmbeddingGivingIndicesAGradient(7, 4).double(), indices)
+
+
+def test_tied_inputs_with_nested_outputs_and_a_given_grad_output():
+    # tied tensors and forward keywords together with given G's, one None (that output is off J)
+    torch.manual_seed(0)
+    q = f64(3, 2, 4)
+    attention = mininet.MultiheadAttention(4, 2).double()
+    out, weights = attention(q, q, q)
+    attention.free_saved()
+    assert gradcheck(attention, (q, q, q), grad_output=(f64(*out.shape), None))
+    assert gradcheck(attention, (q, q, q), grad_output=(None, f64(*weights.shape)))
+    with pytest.raises(AssertionError, match=r"d/d input 0 differs"):
+        gradcheck(AttentionIgnoringWeightsGrad(4, 2).double(), (q, q, q), grad_output=(None, f64(*weights.shape)),
+                  forward_kwargs={"average_attn_weights": True})

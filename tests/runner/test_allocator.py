@@ -51,7 +51,9 @@ def test_freed_blocks_are_reused_without_page_faults():
     assert default > pages / 2
     # measured: 0 to ~400 faults per round (what is left depends on the heap layout that the
     # interpreter's own start-up leaves), against ~6000
-    assert _faults_per_round(tuned=True) < default / 4
+    tuned = _faults_per_round(tuned=True)
+    print(f"\nminor page faults per round of the 4 MiB churn: {default:.0f} by default, {tuned:.0f} tuned")
+    assert tuned < default / 4
 
 
 def test_opt_out(monkeypatch):

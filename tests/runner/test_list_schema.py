@@ -35,7 +35,10 @@ def test_list_names_every_registered_type_with_its_backends():
             assert items[(kind, tag)]["backends"] == expected
     inits = {t for (b, k, t) in REGISTRY.builders if k == "init"}
     assert inits and inits <= {tag for kind, tag in items if kind == "init"}
-    assert {kind for kind, _ in items} == set(KINDS)
+    assert {kind for kind, _ in items} == set(KINDS) | {"spec", "model", "train"}
+    top = {p["name"] for p in items[("spec", "(top level)")]["parameters"]}
+    assert top == set(Spec.model_fields) - {"data", "model", "loss", "optimizer", "scheduler", "train"}
+    assert [p["name"] for p in items[("train", "[train]")]["parameters"]] == ["epochs", "batch_size", "shuffle"]
 
 
 def test_list_shows_parameters_defaults_and_ranges():

@@ -76,3 +76,18 @@ def test_compare_text_states_ci_margin_and_verdict():
     assert rows["loss test"][-1] == "equivalent"
     # the NaN pair is left out of the test accuracy statistics
     assert rows["accuracy test"][3] == "2"
+
+
+def test_pairs_with_a_diverged_repetition_are_left_out_and_the_status_column_is_named():
+    from mininet.runner.results.report import paired_stats, repetition_table
+
+    finals = torch.tensor([[[0.3, 90.0, 0.4, 88.0]], [[math.nan, 55.0, math.nan, 50.0]], [[0.2, 95.0, 0.3, 93.0]]],
+                          dtype=torch.float64)  # (repetitions, epochs, METRICS): repetition 1 diverged
+    ours = RunResult("s", "mininet", "sequential", finals, [], 1.0)
+    theirs = RunResult("s", "torch", "sequential", finals.clone(), [], 1.0)
+    theirs.metrics[2, 0, 0] = math.inf  # repetition 2 diverged on the torch side only
+    stats = {row["metric"]: row["stats"] for row in paired_stats([ours, theirs])}
+    assert stats["train_acc"].n == 1 and stats["test_loss"].n == 1  # only repetition 0 is a pair
+    table = repetition_table(ours)
+    assert table.splitlines()[0].split("|")[-2].strip() == "loss"
+    assert "diverged" in table and "finite" in table

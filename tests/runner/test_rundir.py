@@ -90,10 +90,18 @@ def test_no_save_writes_nothing_and_default_directory_is_named_after_the_spec(tm
     assert not (tmp_path / "runs").exists()
     result = invoke("run", spec)
     assert result.exit_code == 0
-    (run_dir,) = (tmp_path / "runs").iterdir()
+    (run_dir,) = [p for p in (tmp_path / "runs").iterdir() if p.name != "latest"]
     assert re.fullmatch(r"tiny-\d{8}-\d{6}", run_dir.name)
     assert f"run directory: {run_dir.relative_to(tmp_path)}" in result.stderr
     assert json.loads((run_dir / "run.json").read_text())["kind"] == "run"
+    # runs/latest follows the newest run saved under runs/ (not one given with --out)
+    assert (tmp_path / "runs/latest").resolve() == run_dir.resolve()
+    assert invoke("compare", spec).exit_code == 0
+    newest = max((p for p in (tmp_path / "runs").iterdir() if p.name != "latest"), key=lambda p: p.stat().st_mtime)
+    assert newest != run_dir and (tmp_path / "runs/latest").resolve() == newest.resolve()
+    assert invoke("report", tmp_path / "runs/latest").exit_code == 0
+    assert invoke("run", spec, "--out", tmp_path / "elsewhere").exit_code == 0
+    assert (tmp_path / "runs/latest").resolve() == newest.resolve()
 
 
 def test_an_existing_non_empty_out_directory_is_refused_before_training(tmp_path):

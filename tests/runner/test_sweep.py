@@ -192,3 +192,13 @@ def test_ctrl_c_keeps_finished_points_and_names_the_rest(monkeypatch):
             "report[loss.type=mse,optimizer.momentum=0.0], report[loss.type=mse,optimizer.momentum=0.2].") \
         in " ".join(result.stderr.split())
     assert len(calls) == 2
+
+
+def test_run_with_a_sweep_ends_with_one_summary_over_the_points():
+    result = invoke("run", REPORT, *TINY, "--no-save")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.count("| repetition") == 4  # each point's repetitions
+    summary = text.split("Summary over the 4 points:\n")[1]
+    rows = [line for line in summary.splitlines() if line.startswith("| report[")]
+    assert len(rows) == 4 and len({row.split("|")[1] for row in rows}) == 4

@@ -17,8 +17,11 @@ import click
 from tabulate import tabulate
 
 from ..registry import BACKENDS
-from ..results.rundir import RunDirError, SpecEntry, check_run_dir, default_run_dir, load_run, save_run
+from ..results.rundir import (RunDirError, SpecEntry, check_run_dir, default_run_dir, link_latest, load_run,
+                              save_run)
 from ..results.stats import DEFAULT_MARGINS, Margin, parse_margins
+from ..results.tracking import TRACKERS, TrackerUnavailable, require, track
+from ..spec.builtin import resolve_spec_path
 from ..spec.experiment import Spec
 from ..spec.load import Loaded, Point, SpecError, load_all, load_spec
 from ..train.run import EXECUTORS
@@ -27,7 +30,16 @@ from .progress import Progress, work
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # --------------------------------------------------------------------------- options
-SPEC_PATH = click.Path(dir_okay=False, path_type=Path)
+class SpecArgument(click.ParamType):
+    """A spec file, or the name of a built-in spec (``report/ce_sgd``; ``mininet specs`` lists them)."""
+
+    name = "spec"
+
+    def convert(self, value, param, ctx) -> Path:
+        return value if isinstance(value, Path) and value.exists() else resolve_spec_path(value)
+
+
+SPEC_PATH = SpecArgument()
 FORMAT = click.option("--format", "fmt", default="github", show_default=True,
                       help="any tabulate format: github, plain, simple, grid, latex, ...")
 EXECUTOR = click.option("--executor", type=click.Choice(EXECUTORS), default="auto", show_default=True,
@@ -110,6 +122,17 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def write_or_echo(text: str, output: Path | None) -> None:
+    """``text`` to the ``--output`` file (whole or not at all), else to standard output."""
+    if output:
+        from ..results.files import write_text
+
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 def plot_module():
     """mininet.runner.results.plot, or exit with the install hint when matplotlib is missing."""
     from ..results import plot
@@ -132,7 +155,9 @@ class Output:
     quiet: bool = False
     verbose: bool = False
     margins: dict[str, Margin] = field(default_factory=lambda: dict(DEFAULT_MARGINS))
+    log: tuple[str, ...] = ()  # trackers: tensorboard, mlflow
     directory: Path | None = None
+    resumed: bool = False  # writing into a sweep's run directory again (--resume)
 
     def start(self, specs: Sequence[Spec], n_backends: int, resume: Path | None = None,
               epochs: bool = True) -> Progress:
@@ -144,6 +169,14 @@ class Output:
             fail("--plot saves figures into the run directory; it cannot be used with --no-save")
         if self.plot:
             plot_module()  # fail now, not after the training
+        if self.log and not self.save:
+            fail("--log writes the tracker's files beside the run directory; it cannot be used with --no-save")
+        for tracker in self.log:
+            try:
+                require(tracker)
+            except TrackerUnavailable as e:
+                fail(str(e))
+        self.resumed = resume is not None
         if resume is not None:
             self.directory = resume
         elif self.save:
@@ -164,6 +197,9 @@ class Output:
         specs = [SpecEntry(spec, base, source) for spec, base, source in entries]
         save_run(self.directory, kind, specs, results, text, fmt, margins=self.margins, backends=backends,
                  executor=executor, extra_files=extra_files)
+        track(self.log, self.directory, [entry.spec for entry in specs], results, text)
+        if self.out is None and not self.resumed:  # a resumed run directory can be anywhere
+            link_latest(self.directory)
         if not self.quiet:
             click.echo(f"run directory: {self.directory}", err=True)
         if self.plot:
@@ -188,6 +224,9 @@ def output_options(margins: bool = False) -> Callable:
         click.option("--plot", is_flag=True, help="also draw the figures into the run directory (needs matplotlib)"),
         click.option("--quiet", "-q", is_flag=True, help="no progress bar and no file names on stderr"),
         click.option("--verbose", "-v", is_flag=True, help="one progress line per epoch on stderr instead of a bar"),
+        click.option("--log", "log", multiple=True, type=click.Choice(TRACKERS),
+                     help="also write the run for a tracker (repeatable; optional extras): tensorboard event "
+                          "files in RUN_DIR/tensorboard, an MLflow run per spec and backend"),
     ]
     if margins:
         options.append(click.option(
@@ -197,9 +236,9 @@ def output_options(margins: bool = False) -> Callable:
 
     def decorate(command: Callable) -> Callable:
         @functools.wraps(command)
-        def wrapper(*args, out, no_save, plot, quiet, verbose, **kwargs):
+        def wrapper(*args, out, no_save, plot, quiet, verbose, log, **kwargs):
             extra = {"margins": kwargs.pop("margins")} if margins else {}
-            output = Output(out=out, save=not no_save, plot=plot, quiet=quiet, verbose=verbose, **extra)
+            output = Output(out=out, save=not no_save, plot=plot, quiet=quiet, verbose=verbose, log=log, **extra)
             return command(*args, output=output, **kwargs)
 
         for option in reversed(options):

@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from ..registry import BACKENDS
 from ..results.checkpoint import CheckpointError, evaluate, read_checkpoint
-from ..results.report import COLUMNS, LABELS, compare_text, run_text
+from ..results.report import COLUMNS, LABELS, compare_text, runs_text
 from ..results.rundir import RunDirError, load_run
 from .options import RUN_DIR, fail, plot_module, spec_or_exit
 
@@ -107,7 +107,7 @@ def report(run_dir: Path, fmt: str | None) -> None:
     if run.meta["kind"] == "compare":
         text = compare_text(run.results, fmt, run.meta["reference"], run.margins)
     else:
-        text = "\n\n".join(run_text(r, fmt) for r in run.results)
+        text = runs_text(run.results, fmt)
     if (run_dir / SWEEP_FILE).is_file():
         try:
             text += "\n\n" + points_text(read_state(run_dir), fmt)

@@ -9,7 +9,7 @@ import click
 from tabulate import tabulate
 
 from ..registry import BACKENDS
-from ..results.report import compare_text, run_text
+from ..results.report import compare_text, runs_text
 from ..train.run import run_spec
 from .launch import launch_options
 from .options import (EXECUTOR, EXIT_FAILURE, FORMAT, SPEC_PATH, echo_points, output_options, parse_backends,
@@ -33,7 +33,7 @@ def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run
         return echo_points(points)
 
     def text_of(results: list) -> str:
-        return "\n\n".join(run_text(result, fmt) for result in results)
+        return runs_text(results, fmt)
 
     sweep = launch.prepare(points, output, "run", (backend,), executor, fmt, text_of)
     with output.start([p.spec for p in points], 1, launch.resume, epochs=sweep.inline) as progress:

@@ -31,9 +31,10 @@ FORMAT = "mininet-checkpoint"
 VERSION = 1
 
 
-def spec_from_text(text: str, file: str) -> Spec:
-    """Validate spec TOML text (raises :class:`~mininet.runner.spec.load.SpecError`)."""
-    return validate(tomllib.loads(text), file)
+def spec_from_text(text: str, file: str, plugin_dir: Path | None = None) -> Spec:
+    """Validate spec TOML text (raises :class:`~mininet.runner.spec.load.SpecError`); the plugins it
+    names are found from ``plugin_dir``, the spec's folder."""
+    return validate(tomllib.loads(text), file, plugin_dir=plugin_dir)
 
 
 class CheckpointError(ValueError):
@@ -52,7 +53,7 @@ class Checkpoint:
 
     def spec(self) -> Spec:
         """The resolved spec the model was trained from."""
-        return spec_from_text(self.spec_toml, f"<spec in checkpoint of {self.spec_name}>")
+        return spec_from_text(self.spec_toml, f"<spec in checkpoint of {self.spec_name}>", Path(self.base_dir))
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()

@@ -50,8 +50,8 @@ def repetition_table(result: RunResult, fmt: str = "github") -> str:
     rows = []
     for k in range(result.repetitions):
         cells = [f"{result.metrics[k, -1, METRICS.index(m)].item():.4f}" for m in COLUMNS]
-        rows.append([k] + cells + ["diverged" if result.diverged[k] else ""])
-    headers = ("repetition", *(LABELS[m] for m in COLUMNS), "")
+        rows.append([k] + cells + ["diverged" if result.diverged[k] else "finite"])
+    headers = ("repetition", *(LABELS[m] for m in COLUMNS), "loss")
     return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
 
 
@@ -61,7 +61,8 @@ def paired_stats(results: Sequence[RunResult], reference: str = "torch",
     """Per spec, non-reference backend and metric: the paired differences to the reference backend.
 
     Each item: ``spec``, ``backend``, ``reference``, ``metric`` and ``stats`` (a
-    :class:`~mininet.runner.stats.PairedDifference`, or None when no pair has both values finite).
+    :class:`~mininet.runner.results.stats.PairedDifference`, or None when no pair is left: pairs where
+    either repetition diverged are left out).
     """
     margins = DEFAULT_MARGINS if margins is None else margins
     by_spec: dict[str, dict[str, RunResult]] = {}
@@ -75,8 +76,11 @@ def paired_stats(results: Sequence[RunResult], reference: str = "torch",
         for backend, r in runs.items():
             if backend == reference:
                 continue
+            # a pair in which either repetition diverged compares nothing (its accuracy is that of noise)
+            keep = [k for k, (a, b) in enumerate(zip(r.diverged, ref.diverged)) if not (a or b)]
             for m in COLUMNS:
-                stats = paired_difference(r.final(m).tolist(), ref.final(m).tolist(), margins[m])
+                ours, theirs = r.final(m).tolist(), ref.final(m).tolist()
+                stats = paired_difference([ours[k] for k in keep], [theirs[k] for k in keep], margins[m])
                 out.append({"spec": name, "backend": backend, "reference": reference, "metric": m, "stats": stats})
     return out
 
@@ -111,6 +115,15 @@ def margins_line(margins: dict[str, Margin], reference: str) -> str:
 def run_text(result: RunResult, fmt: str = "github") -> str:
     """What ``mininet run`` prints: each repetition's final metrics, then their summary."""
     return repetition_table(result, fmt) + "\n\n" + summary_table([result], fmt)
+
+
+def runs_text(results: Sequence[RunResult], fmt: str = "github") -> str:
+    """What ``mininet run`` prints for one spec or several sweep points: each point's repetitions,
+    then (for several) one summary table with a row per point."""
+    if len(results) == 1:
+        return run_text(results[0], fmt)
+    parts = [f"{r.spec_name}:\n{repetition_table(r, fmt)}" for r in results]
+    return "\n\n".join(parts) + f"\n\nSummary over the {len(results)} points:\n" + summary_table(results, fmt)
 
 
 def compare_text(results: Sequence[RunResult], fmt: str = "github", reference: str = "torch",

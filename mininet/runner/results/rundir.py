@@ -167,6 +167,20 @@ def default_run_dir(spec_names: Sequence[str], root: Path = DEFAULT_ROOT, now: d
     return path
 
 
+def link_latest(directory: Path, root: Path = DEFAULT_ROOT) -> Path | None:
+    """Point ``runs/latest`` at ``directory`` (a run just saved under the default root); replaced
+    atomically, so a reader never sees it missing. None where the file system has no symbolic links."""
+    latest = root / "latest"
+    tmp = root / f".latest-{os.getpid()}"
+    try:
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(directory.name, target_is_directory=True)  # relative: the runs folder can move
+        os.replace(tmp, latest)
+    except OSError:
+        return None
+    return latest
+
+
 def check_run_dir(path: Path, spec_names: Sequence[str]) -> None:
     """Before training: the directory must be new or empty, and spec names unique (they name files)."""
     if path.exists() and (not path.is_dir() or any(path.iterdir())):

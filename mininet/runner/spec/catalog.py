@@ -15,10 +15,14 @@ from pydantic_core import PydanticUndefined
 
 from ..registry import KINDS, REGISTRY, Registry
 from .base import MATRIX_ONLY_INITS
+from .experiment import ModelSpec, Spec, TrainSpec
 from .toml_writer import value as toml_value
 
-#: where each kind of component is named in a spec
-WHERE = {"data": "[data] type", "layer": "model.layers[*].type", "init": "model.init.weight / .bias (and per layer)",
+COMPONENT_TABLES = ("data", "model", "loss", "optimizer", "scheduler", "train")
+
+#: where each kind of component is named in a spec; "spec", "model" and "train" are the tables
+#: that hold no component, listed first
+WHERE = {"spec": "top-level keys", "model": "[model]", "train": "[train]", "data": "[data] type", "layer": "model.layers[*].type", "init": "model.init.weight / .bias (and per layer)",
          "loss": "[loss] type", "optimizer": "[optimizer] type", "scheduler": "[scheduler] type"}
 #: kinds computed by shared, backend-neutral code: every backend uses the same numbers
 SHARED_KINDS = ("data", "init")
@@ -45,9 +49,18 @@ class Component:
     description: str
 
 
+#: the keys of the tables without a type (Spec's own keys but its tables), as (kind, table, class, fields)
+TABLES = (("spec", "(top level)", Spec, [n for n in Spec.model_fields if n not in COMPONENT_TABLES]),
+          ("model", "[model]", ModelSpec, ["init"]),
+          ("train", "[train]", TrainSpec, list(TrainSpec.model_fields)))
+TABLE_KINDS = tuple(kind for kind, *_ in TABLES)
+
+
 def catalog(registry: Registry = REGISTRY) -> list[Component]:
-    """Every registered component, kind by kind in :data:`KINDS` order, types in registration order."""
-    out = []
+    """The keys of the spec's plain tables, then every registered component, kind by kind in
+    :data:`KINDS` order, types in registration order."""
+    out = [Component(kind, table, parameters(cls, fields), ["all"], _first_paragraph(cls.__doc__))
+           for kind, table, cls, fields in TABLES]
     for kind in KINDS:
         tags = list(dict.fromkeys(registry.types(kind) + [t for (_, k, t) in registry.builders if k == kind]))
         for tag in tags:
@@ -75,13 +88,13 @@ def _first_paragraph(doc: str | None) -> str:
     return " ".join(doc.strip().split("\n\n")[0].split())
 
 
-def parameters(cls: type[BaseModel]) -> list[Parameter]:
-    """A spec class's fields other than ``type``: what each accepts and its default."""
+def parameters(cls: type[BaseModel], only: list[str] | None = None) -> list[Parameter]:
+    """A spec class's fields other than ``type`` (or those in ``only``): what each accepts and its default."""
     schema = cls.model_json_schema()
     props, defs = schema.get("properties", {}), schema.get("$defs", {})
     out = []
     for name, info in cls.model_fields.items():
-        if name == "type":
+        if name == "type" or (only is not None and name not in only):
             continue
         if info.is_required():
             default = None

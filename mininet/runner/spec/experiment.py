@@ -7,7 +7,7 @@ The unions are generated from the registry, so a component class decorated with
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, PositiveInt, field_validator
 
@@ -29,11 +29,15 @@ SchedulerSpec = _union("scheduler")
 
 
 class ModelSpec(Strict):
+    """The model: its layers in order (a Sequential), and the default init of their weights."""
+
     init: InitSpec = Field(default_factory=InitSpec, description="default init of every Linear and Conv2d layer")
     layers: Annotated[list[LayerSpec], Field(min_length=1)]  # type: ignore[valid-type]
 
 
 class TrainSpec(Strict):
+    """The training schedule: epochs of mini-batches over the training set, reshuffled every epoch."""
+
     epochs: PositiveInt
     batch_size: PositiveInt
     shuffle: bool = True
@@ -57,6 +61,8 @@ class Spec(Strict):
     train: TrainSpec
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
         default_factory=dict, description="key path -> values; one run per point of the cartesian product")
+    plugins: list[str] = Field(default_factory=list, description="Python files (relative to the spec) that "
+                                                                 "register components; see spec/plugins.py")
 
     @field_validator("repetitions", mode="before")
     @classmethod
@@ -64,3 +70,18 @@ class Spec(Strict):
         if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
             raise ValueError("repetitions must be a positive integer")
         return v
+
+
+def refresh_unions() -> None:
+    """Re-read the registry into the tagged unions of :class:`ModelSpec` and :class:`Spec`, after a
+    plugin registered components: the models are rebuilt in place, so every module that imported
+    them validates the new types too."""
+    global DataSpec, LayerSpec, LossSpec, OptimizerSpec, SchedulerSpec
+    DataSpec, LayerSpec, LossSpec = _union("data"), _union("layer"), _union("loss")
+    OptimizerSpec, SchedulerSpec = _union("optimizer"), _union("scheduler")
+    ModelSpec.model_fields["layers"].annotation = list[LayerSpec]  # its min_length stays in the metadata
+    for name, union in (("data", DataSpec), ("loss", LossSpec), ("optimizer", OptimizerSpec),
+                        ("scheduler", Optional[SchedulerSpec])):
+        Spec.model_fields[name].annotation = union
+    ModelSpec.model_rebuild(force=True)
+    Spec.model_rebuild(force=True)

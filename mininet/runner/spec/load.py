@@ -30,9 +30,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..registry import REGISTRY
 from .checks import check_parts, check_spec
-from .experiment import DataSpec, LossSpec, ModelSpec, Spec
+from .experiment import ModelSpec, Spec
 from .overrides import (KeyPath, OverrideError, apply, describe, format_key, grid,
                         parse_key, parse_value, parse_values, point_label, set_path, split_assignment)
+from .plugins import PluginError, load_entry_point_plugins, load_plugin
 from .toml_lines import key_lines, line_of
 from .toml_writer import value as toml_value
 
@@ -100,7 +101,8 @@ def read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SpecError([Problem(file, "", "file not found")]) from None
+        raise SpecError([Problem(file, "", "file not found (`mininet specs` lists the built-in specs, which can be "
+                                           "named instead of a file, e.g. report/ce_sgd)")]) from None
     except IsADirectoryError:
         raise SpecError([Problem(file, "", "is a directory, not a spec file")]) from None
     except OSError as e:
@@ -259,32 +261,56 @@ def _validate_doc(doc: dict[str, Any]) -> Spec:
     return Spec.model_validate_json(json.dumps(doc, default=str), strict=True)
 
 
-_PARTS = {"data": TypeAdapter(DataSpec), "model": TypeAdapter(ModelSpec), "loss": TypeAdapter(LossSpec)}
+_PARTS = ("data", "model", "loss")
 
 
 def _valid_part(doc: dict[str, Any], name: str) -> Any:
+    # the field's type as it is now: a plugin may have widened the unions since import
+    adapter = TypeAdapter(ModelSpec if name == "model" else Spec.model_fields[name].annotation)
     try:
-        return _PARTS[name].validate_json(json.dumps(doc.get(name), default=str), strict=True)
+        return adapter.validate_json(json.dumps(doc.get(name), default=str), strict=True)
     except ValidationError:
         return None
 
 
+def load_plugins(doc: dict[str, Any], base_dir: Path) -> list[tuple[KeyPath, str]]:
+    """Import the plugin files a document names (relative to ``base_dir``) before it is validated, so
+    that it may use their types; what cannot be imported is a finding at its key."""
+    load_entry_point_plugins()
+    names = doc.get("plugins")
+    if not isinstance(names, list):
+        return []  # absent, or not a list: pydantic says so
+    findings = []
+    for i, name in enumerate(names):
+        if isinstance(name, str):
+            try:
+                load_plugin(base_dir / name)
+            except PluginError as e:
+                findings.append((("plugins", i), str(e)))
+    return findings
+
+
 def check_doc(doc: dict[str, Any], base_dir: Path = Path(".")) -> tuple[Spec | None, list[tuple[KeyPath, str]]]:
     """Validate one document and run the static checks that its valid parts allow: (spec or None, findings)."""
+    plugin_findings = load_plugins(doc, base_dir)
     try:
         spec = _validate_doc(doc)
     except ValidationError as e:
         parts = {name: _valid_part(doc, name) for name in _PARTS}
-        return None, pydantic_findings(e) + check_parts(parts["data"], parts["model"], parts["loss"], base_dir)
-    return spec, check_spec(spec, base_dir)
+        return None, plugin_findings + pydantic_findings(e) + check_parts(parts["data"], parts["model"],
+                                                                          parts["loss"], base_dir)
+    return spec, plugin_findings + check_spec(spec, base_dir)
 
 
 def validate(doc: dict[str, Any], file: str = "<spec>", lines: dict | None = None,
-             base_dir: Path | None = None) -> Spec:
-    """A document -> Spec, or a SpecError with every problem (static checks too when ``base_dir`` is given)."""
+             base_dir: Path | None = None, plugin_dir: Path | None = None) -> Spec:
+    """A document -> Spec, or a SpecError with every problem (static checks too when ``base_dir`` is
+    given). Plugin paths start at ``base_dir``, else ``plugin_dir``, else the current folder."""
     if base_dir is None:
+        findings = load_plugins(doc, plugin_dir or Path.cwd())
         try:
-            return _validate_doc(doc)
+            if not findings:
+                return _validate_doc(doc)
         except ValidationError as e:
             findings = pydantic_findings(e)
     else:

@@ -166,3 +166,22 @@ class OneCycleLRSpec(Component):
     div_factor: PosFloat = 25.0
     final_div_factor: PosFloat = 1e4
     three_phase: bool = False
+
+
+@spec_component("scheduler")
+class ReduceLROnPlateauSpec(Component):
+    """lr times ``factor`` once ``monitor`` (after each epoch) has not improved for ``patience``
+    epochs. It watches each repetition's own metric, so its repetitions train one by one."""
+
+    builds = "ReduceLROnPlateau"
+    not_arguments = ("monitor",)
+    type: Literal["reduce_on_plateau"] = "reduce_on_plateau"
+    monitor: Literal["train_loss", "test_loss", "train_acc", "test_acc"] = "train_loss"
+    mode: Literal["min", "max"] = "min"
+    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    patience: Annotated[int, Field(ge=0)] = 10
+    threshold: NonNegFloat = 1e-4
+    threshold_mode: Literal["rel", "abs"] = "rel"
+    cooldown: Annotated[int, Field(ge=0)] = 0
+    min_lr: NonNegFloat = 0.0
+    eps: NonNegFloat = 1e-8

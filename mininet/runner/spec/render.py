@@ -60,7 +60,8 @@ def render(loaded: Loaded, out_dir: Path | None = None) -> str:
         if key[-1] == "type":
             set_path(doc, key[:-1], copy.deepcopy(_get(loaded.doc, key[:-1])))
     if out_dir is not None:
-        _rebase(doc.get("data", {}), loaded.base_dir, out_dir)
+        _rebase(doc.get("data", {}), PATH_KEYS, loaded.base_dir, out_dir)
+        _rebase(doc.get("plugins", []), range(len(doc.get("plugins", []))), loaded.base_dir, out_dir)
     if loaded.sweep:
         doc["sweep"] = {format_key(k): v for k, v in loaded.sweep.items()}
     return HEADER + dumps(doc)
@@ -72,11 +73,12 @@ def _get(doc: Any, path: KeyPath) -> Any:
     return doc
 
 
-def _rebase(data: dict[str, Any], base_dir: Path, out_dir: Path) -> None:
-    for k in PATH_KEYS:
-        p = data.get(k)
+def _rebase(table: dict[str, Any] | list, keys: Any, base_dir: Path, out_dir: Path) -> None:
+    """Paths relative to the spec's folder (``table[k]`` for ``k`` in ``keys``) made relative to ``out_dir``."""
+    for k in keys:
+        p = table.get(k) if isinstance(table, dict) else table[k]
         if isinstance(p, str) and not Path(p).is_absolute():
             try:
-                data[k] = Path(os.path.relpath(base_dir / p, out_dir.resolve())).as_posix()
+                table[k] = Path(os.path.relpath(base_dir / p, out_dir.resolve())).as_posix()
             except ValueError:  # another drive (Windows): no relative path exists
-                data[k] = str((base_dir / p).resolve())
+                table[k] = str((base_dir / p).resolve())

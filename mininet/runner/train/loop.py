@@ -18,7 +18,7 @@ from ..data import Dataset, data_shape, make_dataset
 from ..spec.experiment import Spec
 from ..spec.shapes import resolve
 from .build import DTYPES, initial_state
-from .metrics import epoch_metrics, loss_targets
+from .metrics import METRICS, epoch_metrics, loss_targets
 from .seeds import derive, generator
 
 
@@ -90,6 +90,7 @@ def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool,
     dim = 1 if vectorized else 0
     history = []
     indices = [r.index for r in reps]
+    monitor = getattr(spec.scheduler, "monitor", None)  # ReduceLROnPlateau's metric (sequential runs only)
     with trainer.context():
         for epoch in range(spec.train.epochs):
             perm = torch.stack([next(o) for o in orders]) if vectorized else next(orders[0])
@@ -100,10 +101,11 @@ def train_loop(trainer, spec: Spec, reps: list[Repetition], vectorized: bool,
             for start in range(0, n_train, batch):
                 size = min(batch, n_train - start)
                 trainer.step(xp.narrow(dim, start, size), tp.narrow(dim, start, size))
-            trainer.end_epoch()
             trainer.train(False)
             out = trainer.predict(x_eval)
             history.append(epoch_metrics(spec.loss, out if vectorized else out.unsqueeze(0), t_eval, y_eval, n_train))
+            # after the evaluation, which a learning rate does not change: a scheduler may watch a metric
+            trainer.end_epoch(() if monitor is None else (history[-1][0, METRICS.index(monitor)].item(),))
             if progress is not None:
                 progress(trainer.backend, indices, epoch, spec.train.epochs, history[-1])
     return torch.stack(history, 1).to(device="cpu", dtype=torch.float64)

@@ -23,10 +23,12 @@ def choose_executor(spec: Spec, executor: str = "auto") -> str:
     """``auto`` trains all repetitions as one vectorized computation when the spec allows it."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
-    blocking = [layer.type for layer in spec.model.layers if layer.type in NOT_VECTORIZABLE]
+    blocking = [f"{layer.type} layers" for layer in spec.model.layers if layer.type in NOT_VECTORIZABLE]
+    if getattr(spec.scheduler, "monitor", None) is not None:  # one learning rate for R replicas' own metrics
+        blocking.append(f"a {spec.scheduler.type} scheduler, which watches each repetition's {spec.scheduler.monitor}")
     if executor == "vectorized" and blocking:
-        raise ValueError(f"spec {spec.name!r} cannot be vectorized: it has {', '.join(sorted(set(blocking)))} "
-                         "layers; use the sequential executor")
+        raise ValueError(f"spec {spec.name!r} cannot be vectorized: it has {', '.join(sorted(set(blocking)))}; "
+                         "use the sequential executor")
     if executor == "auto":
         return "sequential" if blocking or spec.repetitions == 1 else "vectorized"
     return executor

@@ -52,9 +52,9 @@ class MininetTrainer:
             module.free_saved()
         return x
 
-    def end_epoch(self) -> None:
+    def end_epoch(self, scheduler_args: tuple = ()) -> None:
         if self.scheduler is not None:
-            self.scheduler.step()
+            self.scheduler.step(*scheduler_args)
 
     def states(self) -> list[dict[str, torch.Tensor]]:
         state = self.model.state_dict()

@@ -45,9 +45,9 @@ class TorchTrainer:
         with torch.no_grad():
             return self.model(x)
 
-    def end_epoch(self) -> None:
+    def end_epoch(self, scheduler_args: tuple = ()) -> None:
         if self.scheduler is not None:
-            self.scheduler.step()
+            self.scheduler.step(*scheduler_args)
 
     def states(self) -> list[dict[str, torch.Tensor]]:
         return [{k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}]
