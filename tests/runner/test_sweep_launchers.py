@@ -73,9 +73,17 @@ def inline(tmp_path_factory) -> Path:
     ({"launcher": "ray"}, ("ray", 4, 1)),  # a local cluster of as many CPUs as points (at most the cores)
     ({"address": "10.0.0.1:6379"}, ("ray", None, 1)),  # an existing cluster: as many as it has CPUs
 ])
-def test_plan_fills_in_the_defaults(args, plan):
+def test_plan_fills_in_the_defaults(args, plan, monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
     got = plan_launch(n_points=4, **{"cores": 8, **args})
     assert (got.launcher, got.jobs, got.threads) == plan
+
+
+def test_ray_address_in_the_environment_means_an_existing_cluster(monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    got = plan_launch("ray", n_points=4, cores=8)
+    assert (got.launcher, got.jobs, got.address) == ("ray", None, None)  # Ray reads the variable itself
+    assert plan_launch(n_points=4, cores=8).launcher == "inline"  # the variable alone does not choose Ray
 
 
 @pytest.mark.parametrize("args,message", [

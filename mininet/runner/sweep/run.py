@@ -9,6 +9,7 @@ written before the next one ends.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ def plan_launch(launcher: str | None = None, jobs: int | None = None, address: s
     No launcher named: ``ray`` with an address, ``pool`` with ``jobs > 1``, else ``inline``. A pool's
     default is one worker per core (no more than there are points), and each worker gets
     ``cores // workers`` torch threads (workers: ``jobs``, or the points if fewer) so that workers times
-    threads never exceeds the cores. A Ray task reserves one CPU, so it trains with one thread.
+    threads never exceeds the cores. A Ray task reserves one CPU, so it trains with one thread; on an
+    existing cluster (an address, or ``RAY_ADDRESS``) the default is as many points as it has CPUs.
     """
     if launcher is None:
         launcher = "ray" if address else "pool" if jobs and jobs > 1 else "inline"
@@ -60,7 +62,7 @@ def plan_launch(launcher: str | None = None, jobs: int | None = None, address: s
     if launcher == "pool":
         jobs = jobs or max(1, min(n_points, cores))
         return LaunchPlan("pool", jobs, max(1, cores // min(jobs, max(n_points, 1))), retries)
-    if jobs is None and not address:
+    if jobs is None and not (address or os.environ.get("RAY_ADDRESS")):
         jobs = max(1, min(n_points, cores))  # the local cluster Ray starts gets this many CPUs
     return LaunchPlan("ray", jobs, 1, retries, address)
 
