@@ -257,3 +257,15 @@ def test_ctrl_c_in_a_pool_keeps_the_finished_points_and_stops_the_workers(inline
     resumed = CliRunner().invoke(main, ["compare", str(REPORT), *TINY, "--resume", str(out), "-q", "--jobs", "2"])
     assert resumed.exit_code == 0, resumed.output
     assert_same_run(out, inline)
+
+
+def test_run_fans_out_too_and_report_prints_it_again(tmp_path):
+    """``mininet run`` (one backend) takes the same options: a pool gives the inline bits."""
+    outs = {}
+    for name, extra in (("inline", ()), ("pool", ("--jobs", "2"))):
+        outs[name] = tmp_path / name
+        result = CliRunner().invoke(main, ["run", str(REPORT), *TINY, "--out", str(outs[name]), "-q", *extra])
+        assert result.exit_code == 0, result.output
+        assert f"sweep: 4 of 4 points done ({name} launcher)" in result.stdout
+        assert CliRunner().invoke(main, ["report", str(outs[name])]).stdout == result.stdout
+    assert (outs["pool"] / "metrics.csv").read_text() == (outs["inline"] / "metrics.csv").read_text()
