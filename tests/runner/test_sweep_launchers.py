@@ -269,3 +269,21 @@ def test_run_fans_out_too_and_report_prints_it_again(tmp_path):
         assert f"sweep: 4 of 4 points done ({name} launcher)" in result.stdout
         assert CliRunner().invoke(main, ["report", str(outs[name])]).stdout == result.stdout
     assert (outs["pool"] / "metrics.csv").read_text() == (outs["inline"] / "metrics.csv").read_text()
+
+
+def test_resume_after_the_command_was_killed_trains_what_was_running(inline, tmp_path):
+    """``kill -9`` leaves sweep.json saying "running" and no run.json at the top; --resume finishes it."""
+    import shutil
+
+    out = tmp_path / "killed"
+    shutil.copytree(inline, out)
+    state = json.loads((out / "sweep.json").read_text())
+    state["points"][3].update(status="running", attempts=0, seconds=None)
+    (out / "sweep.json").write_text(json.dumps(state))
+    shutil.rmtree(out / "points" / DIRS[3])
+    (out / "run.json").unlink()
+    resumed = CliRunner().invoke(main, ["compare", str(REPORT), *TINY, "--resume", str(out), "-q"])
+    assert resumed.exit_code == 0, resumed.output
+    assert [p["status"] for p in json.loads((out / "sweep.json").read_text())["points"]] == ["done"] * 4
+    assert (out / "points" / DIRS[3] / "run.json").is_file()
+    assert_same_run(out, inline)
