@@ -88,7 +88,7 @@ def as_tuple(value) -> tuple:
 @pytest.mark.parametrize("case", call_params())
 def test_call_matches_torch(case, dtype):
     # Several inputs (query, key, value; tied where the case ties them) and keyword arguments (masks).
-    # module(...) takes no keywords yet: forward is called directly.
+    # The module is called like torch's, keywords included.
     tol = TOLERANCES[dtype]
     torch.manual_seed(0)
     ref, mod = build_pair(case, dtype)
@@ -98,7 +98,7 @@ def test_call_matches_torch(case, dtype):
     torch.manual_seed(FORWARD_SEED)
     expected = ref(*case.args(leaves), **kwargs)
     torch.manual_seed(FORWARD_SEED)
-    actual = mod.forward(*case.args(inputs), **kwargs)
+    actual = mod(*case.args(inputs), **kwargs)
     # every output's gradient (the attention weights' too)
     grads = as_tuple(assert_same_outputs_then_backward(mod, actual, expected, dtype, **tol))
     assert len(grads) == len(case.arg_inputs)

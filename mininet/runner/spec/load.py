@@ -309,10 +309,11 @@ def validate(doc: dict[str, Any], file: str = "<spec>", lines: dict | None = Non
     if base_dir is None:
         findings = load_plugins(doc, plugin_dir or Path.cwd())
         try:
+            spec = _validate_doc(doc)
             if not findings:
-                return _validate_doc(doc)
+                return spec
         except ValidationError as e:
-            findings = pydantic_findings(e)
+            findings += pydantic_findings(e)  # every problem at once, as check_doc reports them
     else:
         spec, findings = check_doc(doc, base_dir)
         if spec is not None and not findings:
