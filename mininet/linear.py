@@ -28,8 +28,8 @@ class Linear(Module):
         device, dtype: where and in which dtype the parameters are created (torch's defaults).
 
     Shape:
-        - Input: ``(*, in_features)``; replicated (``replicate(R)``): ``(R, N, in_features)``.
-        - Output: ``(*, out_features)``; replicated: ``(R, N, out_features)``.
+        - Input: ``(*, in_features)``; replicated (``replicate(R)``): ``(R, *, in_features)``.
+        - Output: ``(*, out_features)``; replicated: ``(R, *, out_features)``.
         - weight: ``(out_features, in_features)``, bias: ``(out_features,)`` (replicated: a leading ``R``).
     """
 
@@ -63,11 +63,13 @@ class Linear(Module):
             x2 = input if input.dim() == 2 else input.reshape(-1, self.in_features)
             y = torch.mm(x2, w.t()) if b is None else torch.addmm(b, x2, w.t())
             return y if input.dim() == 2 else y.view(*input.shape[:-1], self.out_features)
-        if input.dim() != 3 or input.shape[0] != w.shape[0]:
+        if input.dim() < 3 or input.shape[0] != w.shape[0]:
             raise ValueError(f"{self._get_name()} holds {w.shape[0]} replicas: expected input of shape "
-                             f"({w.shape[0]}, N, {self.in_features}), got {tuple(input.shape)}")
+                             f"({w.shape[0]}, N, ..., {self.in_features}), got {tuple(input.shape)}")
+        x3 = input if input.dim() == 3 else input.reshape(w.shape[0], -1, self.in_features)
         wt = w.transpose(-1, -2)
-        return torch.bmm(input, wt) if b is None else torch.baddbmm(b.unsqueeze(-2), input, wt)
+        y = torch.bmm(x3, wt) if b is None else torch.baddbmm(b.unsqueeze(-2), x3, wt)
+        return y if input.dim() == 3 else y.view(*input.shape[:-1], self.out_features)
 
     #: ``backward(g, input_grad=False)`` accumulates the parameter gradients only
     can_skip_input_grad = True
@@ -90,11 +92,17 @@ class Linear(Module):
                 return None
             grad_input = torch.mm(g2, w)
             return grad_input if x.dim() == 2 else grad_input.view(x.shape)
+        # replicated: every leading dimension after the replicas' as rows of one batched product
+        g3 = grad_output if grad_output.dim() == 3 else grad_output.reshape(w.shape[0], -1, self.out_features)
+        x3 = x if x.dim() == 3 else x.reshape(w.shape[0], -1, self.in_features)
         if self.weight.requires_grad:
-            self.weight.accumulate(torch.bmm(grad_output.transpose(-1, -2), x))
+            self.weight.accumulate(torch.bmm(g3.transpose(-1, -2), x3))
         if self.bias is not None and self.bias.requires_grad:
-            self.bias.accumulate(grad_output.sum(-2))
-        return torch.bmm(grad_output, w) if input_grad else None
+            self.bias.accumulate(g3.sum(-2))
+        if not input_grad:
+            return None
+        grad_input = torch.bmm(g3, w)
+        return grad_input if x.dim() == 3 else grad_input.view(x.shape)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

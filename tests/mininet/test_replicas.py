@@ -17,8 +17,7 @@ from mininet_cases import (FORWARD_SEED, LAYER_CASES, LOSS_CASES, build_mininet,
 
 R = 3
 TOL = {"rtol": 1e-12, "atol": 1e-12}
-# A replicated Linear takes (R, N, in_features) only.
-REPLICABLE = [c for c in LAYER_CASES if c.id != "Linear-3d" and can_replicate(c)]
+REPLICABLE = [c for c in LAYER_CASES if can_replicate(c)]
 
 
 def replicated(case, states):
