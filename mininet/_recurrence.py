@@ -268,18 +268,18 @@ def bptt(saved: Saved, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | No
     dc = None
     if mode == "GRU":
         d_gates, d_hgates, dh = _gru_bptt(saved, grad_out, dh)
+    elif mode == "LSTM":
+        d_gates, dh, dc, grad_hr = _lstm_bptt(saved, grad_out, dh, grad_cn, replicated)
+        d_hgates = d_gates
     else:
         if grad_out is not None:
-            dh = dh + grad_out[T - 1]  # the loops below add dL/d output_{s-1} with each step's product
-        if mode == "LSTM":
-            d_gates, dh, dc, grad_hr = _lstm_bptt(saved, grad_out, dh, grad_cn, replicated)
-        else:
-            d_gates = torch.empty_like(saved.hs[1:])
-            # the activation's derivative at every step at once, from the outputs: 1 - h'^2, or [h' > 0]
-            slope = (hs[1:] > 0).to(hs.dtype) if mode == "RNN_RELU" else 1 - hs[1:] * hs[1:]
-            for s in range(T - 1, -1, -1):
-                torch.mul(dh, slope[s], out=d_gates[s])
-                dh = _dh_before(grad_out, s, d_gates[s], w.w_hh)
+            dh = dh + grad_out[T - 1]  # the loop below adds dL/d output_{s-1} with each step's product
+        d_gates = torch.empty_like(saved.hs[1:])
+        # the activation's derivative at every step at once, from the outputs: 1 - h'^2, or [h' > 0]
+        slope = (hs[1:] > 0).to(hs.dtype) if mode == "RNN_RELU" else 1 - hs[1:] * hs[1:]
+        for s in range(T - 1, -1, -1):
+            torch.mul(dh, slope[s], out=d_gates[s])
+            dh = _dh_before(grad_out, s, d_gates[s], w.w_hh)
         d_hgates = d_gates
     # every weight gradient: one product over all time steps
     dx_gates = d_gates
@@ -326,23 +326,34 @@ def _lstm_bptt(saved: Saved, grad_out: torch.Tensor | None, dh: torch.Tensor, gr
     coef_cell = coef[..., H:].unflatten(-1, (3, H))  # the gates that dc drives: i, f, g
     d_gates = ws.get("d_gates", acts.shape, acts)
     d_cell = d_gates[..., H:].unflatten(-1, (3, H))
-    d_hs = None if h_raw is None else torch.empty_like(saved.hs[1:])  # dL/dh_t, for W_hr's gradient
-    dc = torch.zeros(*lead, H, dtype=acts.dtype, device=acts.device) if grad_cn is None else grad_cn
+    # dL/dh_t of every step in one contiguous time-major buffer, seeded with dL/d output_t (+ dL/dh_n at
+    # the last step): each step's product then adds into the previous step's row in place (addmm_, no
+    # copy of a strided slice of grad_out, no fresh tensor), and with a projection it is W_hr's gradient
+    dhs = ws.get("dhs", saved.hs[1:].shape, acts)
+    if grad_out is None:
+        dhs.zero_()
+    else:
+        dhs.copy_(grad_out)
+    dhs[T - 1] += dh
+    dc = torch.zeros(*lead, H, dtype=acts.dtype, device=acts.device) if grad_cn is None else grad_cn.clone()
     dcf_, co_, cc_, f_ = dc_from_dh.unbind(0), coef[..., :H].unbind(0), coef_cell.unbind(0), f.unbind(0)
     dg_, do_, dcell_ = d_gates.unbind(0), d_gates[..., :H].unbind(0), d_cell.unbind(0)
-    go_ = None if grad_out is None else grad_out.unbind(0)
-    mm = torch.addmm if acts.dim() == 3 else torch.baddbmm
+    dh_ = dhs.unbind(0)
+    addmm_ = torch.Tensor.addmm_ if acts.dim() == 3 else torch.Tensor.baddbmm_
     w_hh = w.w_hh
     for s in range(T - 1, -1, -1):
-        if d_hs is not None:
-            d_hs[s] = dh
+        dh = dh_[s]
+        if h_raw is not None:
             dh = _step_mm(None, dh, w.w_hr, transpose=False)  # through h = W_hr h_raw
-        dc = torch.addcmul(dc, dh, dcf_[s])
+        dc.addcmul_(dh, dcf_[s])
         torch.mul(dh, co_[s], out=do_[s])
         torch.mul(dc.unsqueeze(-2), cc_[s], out=dcell_[s])
         dc.mul_(f_[s])
         # dL/dh_{s-1} = (d a_s) W_hh + dL/d output_{s-1}
-        dh = mm(go_[s - 1], dg_[s], w_hh) if go_ is not None and s > 0 else _step_mm(None, dg_[s], w_hh, transpose=False)
+        if s > 0:
+            addmm_(dh_[s - 1], dg_[s], w_hh)
+    dh = _step_mm(None, dg_[0], w_hh, transpose=False)
+    d_hs = None if h_raw is None else dhs
     grad_hr = None if d_hs is None else _weight_grad(d_hs, h_raw, replicated)
     return d_gates, dh, dc, grad_hr
 
