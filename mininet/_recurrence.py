@@ -154,10 +154,11 @@ class Saved:
 
 
 def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, w: Weights,
-         reverse: bool = False, ws: Workspace | None = None
-         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved]:
+         reverse: bool = False, ws: Workspace | None = None, keep: bool = True
+         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved | None]:
     """Run one direction over ``x`` (``(T, *lead, in)``): returns the outputs ``(T, *lead, Hr)`` in
-    time order, h_n, c_n (LSTM, else None) and what backward needs. ``ws``: the buffers to reuse."""
+    time order, h_n, c_n (LSTM, else None) and what backward needs. ``ws``: the buffers to reuse.
+    ``keep=False`` (LSTM): keep nothing for backward (None instead of it), see :func:`_lstm_lean`."""
     ws = Workspace() if ws is None else ws
     if reverse:
         x = x.flip(0)
@@ -177,6 +178,8 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
         # cell gate's rows, doubled (exactly), join the other gates in one sigmoid per step
         w_ih, w_hh, bias = (None if t is None else _double_last_rows(t, H, dim) for t, dim in
                             ((w_ih, -2), (w_hh, -2), (bias, -1)))
+    if mode == "LSTM" and not keep:
+        return _lstm_lean(x, h0, c0, w_ih, w_hh, bias, w.w_hr, H, reverse)
     xw = _project(x, w_ih, bias, ws)
     opts = {"dtype": x.dtype, "device": x.device}
     hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
@@ -231,6 +234,40 @@ def _lstm_scan(xw: torch.Tensor, w_hh: torch.Tensor, w_hr: torch.Tensor | None, 
             torch.mul(o_[s], tc_[s], out=raw_[s])
             _step_mm(None, raw_[s], w_hr, out=hs_[s + 1])
     saved.cs, saved.tanh_c, saved.h_raw = cs, tanh_c, h_raw
+
+
+def _lstm_lean(x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
+               bias: torch.Tensor | None, w_hr: torch.Tensor | None, H: int, reverse: bool):
+    """The LSTM forward alone (evaluation of a large set): the same gate arithmetic as
+    :func:`_lstm_scan`, but each step projects its own input into one gate buffer, and c, tanh(c) live
+    in per-step buffers, so a batch of thousands needs no (T, B, 4H) buffer of fresh memory (its page
+    faults cost as much as the arithmetic); nothing is kept for backward."""
+    T, lead = x.shape[0], tuple(h0.shape[:-1])
+    opts = {"dtype": x.dtype, "device": x.device}
+    hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
+    hs[0] = h0
+    gates = torch.empty((*lead, 4 * H), **opts)
+    c, c_next, tc = c0.clone(), torch.empty((*lead, H), **opts), torch.empty((*lead, H), **opts)
+    raw = None if w_hr is None else torch.empty((*lead, H), **opts)
+    b = None if bias is None else _row(bias)
+    w_hh_t = w_hh.transpose(-1, -2)
+    step = torch.Tensor.addmm_ if x.dim() == 3 else torch.Tensor.baddbmm_
+    o, i, f, g = (gates[..., k * H:(k + 1) * H] for k in range(4))
+    hs_ = hs.unbind(0)
+    for s in range(T):
+        _step_mm(b, x[s], w_ih, out=gates)
+        step(gates, hs_[s], w_hh_t).sigmoid_()
+        g.mul_(2).sub_(1)  # 2 sigmoid(2 a_g) - 1 = tanh(a_g)
+        torch.mul(f, c, out=c_next).addcmul_(i, g)
+        c, c_next = c_next, c
+        torch.tanh(c, out=tc)
+        if raw is None:
+            torch.mul(o, tc, out=hs_[s + 1])
+        else:
+            torch.mul(o, tc, out=raw)
+            _step_mm(None, raw, w_hr, out=hs_[s + 1])
+    out = hs[1:].flip(0) if reverse else hs[1:]
+    return out, hs[T], c, None
 
 
 def _gru_scan(xw: torch.Tensor, w: Weights, H: int, saved: Saved) -> None:

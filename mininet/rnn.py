@@ -189,7 +189,12 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected hidden size {expected}, got {list(h.shape)}")
 
     # ------------------------------------------------------------------ forward and backward
-    def _run(self, x: torch.Tensor, h0: torch.Tensor | None, c0: torch.Tensor | None):
+    def _run(self, x: torch.Tensor, h0: torch.Tensor | None, c0: torch.Tensor | None, keep: bool | None = None):
+        # An LSTM in eval mode runs its forward alone (no (T, B, 4H) buffers, the large-set evaluation's
+        # cost); should backward come anyway, it reruns forward from the inputs kept here, keeping all.
+        if keep is None:
+            keep = self.training or self.mode != "LSTM"
+        inputs = (x, h0, c0)
         batched = self._check_input(x)
         if not batched:
             x = x.unsqueeze(0 if self.batch_first else 1)
@@ -216,7 +221,7 @@ class RNNBase(Module):
             for d in range(D):
                 k = layer * D + d
                 out, h, c, s = rec.scan(self.mode, layer_input, h0[k], None if c0 is None else c0[k],
-                                        self._weights(k), reverse=d == 1, ws=self._workspaces[k])
+                                        self._weights(k), reverse=d == 1, ws=self._workspaces[k], keep=keep)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -228,7 +233,7 @@ class RNNBase(Module):
                 layer_output = layer_output * mask
             masks.append(mask)
             layer_input = layer_output
-        self._saved = [saved, masks, batched, given, tuple(x.shape) if batched else None]
+        self._saved = [saved, masks, batched, given, tuple(x.shape) if batched else None] if keep else ["lean", inputs]
         output = self._user_layout(layer_input)
         h_n_t = self._states_out(torch.stack(h_n))
         c_n_t = None if self.mode != "LSTM" else self._states_out(torch.stack(c_n))
@@ -253,6 +258,8 @@ class RNNBase(Module):
                   grad_c_n: torch.Tensor | None):
         if self._saved is None:
             raise self._missing_forward()
+        if self._saved[0] == "lean":
+            self._run(*self._saved[1], keep=True)
         saved, masks, batched, given, _ = self._saved
         if not batched:
             if grad_output is not None:

@@ -135,3 +135,49 @@ def test_free_saved_drops_what_forward_kept(case):
     first = y[0] if isinstance(y, tuple) else y
     with pytest.raises(RuntimeError, match="before forward"):
         module.backward(torch.ones_like(first))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True}, {"proj_size": 3},
+                                    {"batch_first": True}])
+@pytest.mark.parametrize("replicas", [None, 2])
+def test_lstm_in_eval_mode_runs_forward_alone_and_backward_still_works(kwargs, replicas):
+    # eval mode: a forward that keeps only its inputs (no per-step buffers); a backward after it reruns
+    # forward keeping everything, so outputs and gradients are those of training mode, and torch's
+    torch.manual_seed(0)
+    lstm = mininet.LSTM(3, 5, **kwargs).double()
+    ref = mininet.LSTM(3, 5, **kwargs).double()
+    ref.load_state_dict(lstm.state_dict())
+    tl = torch.nn.LSTM(3, 5, **kwargs).double()
+    tl.load_state_dict(lstm.state_dict())
+    if replicas:
+        lstm.replicate(replicas)
+        ref.replicate(replicas)
+    D = 2 if kwargs.get("bidirectional") else 1
+    L = kwargs.get("num_layers", 1)
+    Hr = kwargs.get("proj_size") or 5
+    lead = () if replicas is None else (replicas,)
+    x = torch.randn(*lead, 4, 6, 3, dtype=torch.float64)
+    h0 = torch.randn(*lead, D * L, 4 if kwargs.get("batch_first") else 6, Hr, dtype=torch.float64)
+    c0 = torch.randn(*lead, D * L, h0.shape[-2], 5, dtype=torch.float64)
+    lstm.eval()
+    out, (h, c) = lstm(x, (h0, c0))
+    assert lstm._saved[0] == "lean"
+    out_r, (h_r, c_r) = ref(x, (h0, c0))
+    for a, b in ((out, out_r), (h, h_r), (c, c_r)):
+        assert_close(a, b, rtol=1e-12, atol=1e-14)
+    if replicas is None:
+        xt = x.clone().requires_grad_()
+        out_t, (h_t, c_t) = tl(xt, (h0, c0))
+        assert_close(out, out_t.detach(), rtol=1e-10, atol=1e-12)
+    g = torch.randn(out.shape, dtype=torch.float64)
+    grads = lstm.backward(g, torch.ones_like(h), None)
+    expected = ref.backward(g, torch.ones_like(h), None)
+    for a, b in zip(grads, expected):
+        assert_close(a, b, rtol=1e-12, atol=1e-14)
+    for (name, p), q in zip(lstm.named_parameters(), ref.parameters()):
+        assert_close(p.grad, q.grad, rtol=1e-12, atol=1e-14, msg=name)
+    if replicas is None:
+        (out_t * g).sum().add(h_t.sum()).backward()
+        assert_close(grads[0], xt.grad, rtol=1e-10, atol=1e-12)
+        for (name, p), q in zip(lstm.named_parameters(), tl.parameters()):
+            assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12, msg=name)
