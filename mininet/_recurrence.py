@@ -103,9 +103,13 @@ def _by_replica(t: torch.Tensor) -> torch.Tensor:
     return t.transpose(0, 1).reshape(t.shape[1], -1, t.shape[-1])
 
 
-def _weight_grad(g: torch.Tensor, x: torch.Tensor, replicated: bool) -> torch.Tensor:
-    """sum over every time step and sample of ``g^T x``: ``(out, in)``, or ``(R, out, in)``."""
+def _weight_grad(g: torch.Tensor, x: torch.Tensor, replicated: bool, transposed: bool = False) -> torch.Tensor:
+    """sum over every time step and sample of ``g^T x``: ``(out, in)``, or ``(R, out, in)``.
+    ``transposed``: computed as ``(x^T g)^T`` (a transposed view; the faster operand order for MKL
+    when out is the wider side), for a caller that copies it anyway."""
     if not replicated:
+        if transposed:
+            return torch.mm(x.reshape(-1, x.shape[-1]).t(), g.reshape(-1, g.shape[-1])).t()
         return torch.mm(g.reshape(-1, g.shape[-1]).t(), x.reshape(-1, x.shape[-1]))
     return torch.bmm(_by_replica(g).transpose(1, 2), _by_replica(x))
 
@@ -180,6 +184,8 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
                             ((w_ih, -2), (w_hh, -2), (bias, -1)))
     if mode == "LSTM" and not keep:
         return _lstm_lean(x, h0, c0, w_ih, w_hh, bias, w.w_hr, H, reverse)
+    if w_ih.dim() == 2 and not x.is_contiguous():
+        x = x.contiguous()  # one copy (the projection's reshape made it anyway), kept for W_ih's gradient
     xw = _project(x, w_ih, bias, ws)
     opts = {"dtype": x.dtype, "device": x.device}
     hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
@@ -325,7 +331,9 @@ def bptt(saved: Saved, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | No
         b_hh = None
     else:  # the same gradient as b_ih's, but for GRU's
         b_hh = _bias_grad(d_hgates, replicated) if d_hgates is not d_gates else b_ih.clone()
-    grads = Grads(_weight_grad(dx_gates, saved.x, replicated), _weight_grad(d_hgates, hs[:-1], replicated),
+    lstm = saved.unorder is not None  # its gradients are copied by the gate reorder below
+    grads = Grads(_weight_grad(dx_gates, saved.x, replicated, lstm),
+                  _weight_grad(d_hgates, hs[:-1], replicated, lstm),
                   b_ih, b_hh, grad_hr)
     grad_x = _input_grad(dx_gates, w.w_ih)
     if saved.reverse:
