@@ -28,14 +28,19 @@ class CsvTable:
     n_features: int
 
 
-def read_csv(path: Path, spec: Any) -> CsvTable:
-    """Parse a CSV file into float64 features and raw label strings; errors name the file and line."""
+def read_utf8(path: Path) -> str:
+    """A data file's text; a missing file or bytes that are not UTF-8 are a DataError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def read_csv(path: Path, spec: Any) -> CsvTable:
+    """Parse a CSV file into float64 features and raw label strings; errors name the file and line."""
+    text = read_utf8(path)
     rows = list(csv.reader(text.splitlines(), delimiter=spec.delimiter))
     first = 1
     header: list[str] | None = None

@@ -16,6 +16,8 @@ import torch
 from ..registry import REGISTRY
 from . import generated as _generated  # noqa: F401  (registers the generators)
 from .csv_file import load_csv, read_csv
+from .samples import Tokens
+from .text import read_text, windows
 
 
 @dataclass
@@ -42,15 +44,20 @@ def make_dataset(spec, g: torch.Generator, base_dir: Path = Path("."),
     """Draw (or read) one repetition's data set, normalised and cast."""
     if spec.type == "csv":
         xtr, ytr, xte, yte, n_classes = load_csv(spec, base_dir, g)
+    elif spec.type == "text":
+        text = read_text(spec, base_dir)
+        (xtr, ytr, xte, yte), n_classes = windows(spec, text), len(text.chars)
     else:
         draw: Callable = REGISTRY.builders[("shared", "data", spec.type)]
         x, y, n_classes = draw(spec, spec.n_train + spec.n_test, g)
         xtr, ytr, xte, yte = x[: spec.n_train], y[: spec.n_train], x[spec.n_train:], y[spec.n_train:]
-    if spec.normalize:
+    if getattr(spec, "normalize", False):
         mean, std = xtr.mean(0), xtr.std(0)
         std = torch.where(std > 0, std, torch.ones_like(std))  # a constant column stays finite
         xtr, xte = (xtr - mean) / std, (xte - mean) / std
     cast = dict(dtype=dtype, device=device)
+    if not xtr.is_floating_point():  # token indices stay int64
+        cast = dict(device=device)
     return Dataset(xtr.to(**cast), ytr.to(device), xte.to(**cast), yte.to(device), n_classes)
 
 
@@ -60,4 +67,7 @@ def data_shape(spec, base_dir: Path = Path(".")) -> tuple[int | tuple[int, int, 
     if spec.type == "csv":
         *_, n_classes = load_csv(spec, base_dir, torch.Generator().manual_seed(0))
         return read_csv(base_dir / spec.path, spec).n_features, n_classes
+    if spec.type == "text":
+        vocab = len(read_text(spec, base_dir).chars)
+        return Tokens(spec.context, vocab), vocab
     return spec.shape()

@@ -83,3 +83,9 @@ def bars(spec, n: int, g: torch.Generator):
     x = torch.where(y.view(-1, 1, 1) == 0, rows, cols).to(F64)
     x = x + spec.noise * torch.randn(n, spec.size, spec.size, generator=g, dtype=F64)
     return x.unsqueeze(1), y, 2  # one channel
+
+
+@builder("shared", "data", "parity")
+def parity(spec, n: int, g: torch.Generator):
+    bits = torch.randint(2, (n, spec.length, 1), generator=g)
+    return bits.to(F64), bits.sum((1, 2)) % 2, 2

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, PositiveInt
 
+from ..data.samples import Steps
 from ..registry import spec_component
 from .base import NonNegFloat, PosFloat, Strict
 
@@ -108,3 +109,35 @@ class CsvData(Strict):
     delimiter: str = ","
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
     normalize: bool = True
+
+
+# --------------------------------------------------------------------------- sequences
+@spec_component("data")
+class ParityData(Strict):
+    """Bit strings of ``length`` steps (one feature, 0 or 1, per step); the label is their parity (1 when
+    the number of ones is odd): a sequence task for recurrent models, one label per sequence."""
+
+    type: Literal["parity"] = "parity"
+    length: Annotated[int, Field(ge=2)] = 8
+    n_train: PositiveInt = Field(1000, description="training sequences")
+    n_test: PositiveInt = Field(1000, description="test sequences")
+    #: one label per sequence (a text has one per time step)
+    targets_per_step: ClassVar[bool] = False
+
+    def shape(self):
+        return Steps(self.length, 1), 2
+
+
+@spec_component("data")
+class TextData(Strict):
+    """Next-character prediction on a text: windows of ``context`` characters, each target the character
+    after each input character (a label per time step). ``path`` is a UTF-8 file relative to the spec, or
+    left out for the shipped text (``mininet/runner/data/texts``, Alice's Adventures in Wonderland). The
+    vocabulary is the text's sorted characters; the first windows train, the last ``test_fraction`` test."""
+
+    type: Literal["text"] = "text"
+    path: str | None = None
+    context: Annotated[int, Field(ge=1)] = 32
+    test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    max_windows: PositiveInt | None = Field(None, description="use only the first windows (a shorter run)")
+    targets_per_step: ClassVar[bool] = True
