@@ -34,11 +34,21 @@ class Namespaces:
     nn: ModuleType  # layers, losses and Sequential
     optim: ModuleType
     lr_scheduler: ModuleType
+    #: the runner's own layers, for spec types that no single torch.nn class is (a residual block, ...)
+    layers: ModuleType | None = None
 
     def for_kind(self, kind: str) -> ModuleType | None:
         """The namespace of a kind's classes (None for kinds no class builds: data, init)."""
         return {"layer": self.nn, "loss": self.nn, "optimizer": self.optim,
                 "scheduler": self.lr_scheduler}.get(kind)
+
+    def find(self, kind: str, name: str) -> type | None:
+        """The class named ``name`` among a kind's classes (layers: torch.nn's names, then the runner's)."""
+        where = self.for_kind(kind)
+        found = getattr(where, name, None) if where is not None else None
+        if found is None and kind == "layer" and self.layers is not None:
+            found = getattr(self.layers, name, None)
+        return found
 
 
 @dataclass
@@ -75,8 +85,7 @@ class Registry:
         spec_cls = self.specs.get((kind, tag))
         name = getattr(spec_cls, "builds", None)
         namespaces = self.backends.get(backend)
-        where = namespaces.for_kind(kind) if namespaces is not None else None
-        return getattr(where, name, None) if name and where is not None else None
+        return namespaces.find(kind, name) if name and namespaces is not None else None
 
     def backends_for(self, kind: str, tag: str) -> list[str]:
         """Backends that can build a type: by a hand-written builder, or by the class it names."""

@@ -66,7 +66,8 @@ def parity(spec: Spec, base_dir: Path = Path(".")) -> list[Row]:
             m_outs.append(h)
         m_loss = m_loss_fn(h, target)
     torch.manual_seed(rep.dropout_seed)
-    t_in = x.clone().requires_grad_(True)
+    tokens = not x.is_floating_point()  # token indices: no gradient reaches the input
+    t_in = x if tokens else x.clone().requires_grad_(True)
     t_outs, h = [], t_in
     for module in tm:
         h = module(h)
@@ -86,7 +87,8 @@ def parity(spec: Spec, base_dir: Path = Path(".")) -> list[Row]:
             g = module.backward(g)
             m_grad_in.append(g)
     m_grad_in.reverse()
-    rows += [_row(f"{n} grad input", a, b) for n, a, b in zip(names, m_grad_in, t_grad_in)]
+    grad_rows = [_row(f"{n} grad input", a, b) for n, a, b in zip(names, m_grad_in, t_grad_in) if b is not None]
+    rows += grad_rows
     t_params = dict(tm.named_parameters())
     m_params = dict(mm.named_parameters())
     rows += [_row(f"{k} grad", m_params[k].grad, t_params[k].grad) for k in t_params]

@@ -28,7 +28,8 @@ from ..data.dataset import data_shape
 from .base import MATRIX_ONLY_INITS
 from .experiment import Spec
 from .losses import ONE_HOT_LOSSES
-from .shapes import Finding, Shape, describe, walk
+from ..data.samples import Steps
+from .shapes import Finding, Shape, describe, key_path, kind, walk
 
 
 def check_spec(spec: Spec, base_dir: Path = Path(".")) -> list[Finding]:
@@ -107,11 +108,23 @@ def check_widths(data: Any, model: Any, loss: Any, features: Shape | None,
     if loss is None or n_classes is None or result.shape is None:
         return findings
     width, source = result.shape, result.source
-    if isinstance(width, tuple):
-        output = describe(width, source, data, model.layers)
+    per_step = getattr(data, "targets_per_step", False)
+    output = describe(width, source, data)
+    steps = isinstance(width, Steps)
+    if steps and per_step:
+        width = width.features  # each step's classes
+    if kind(width) == "image":
         findings.append((("model", "layers"), f"the model's output is images ({output}), but the loss "
                                               f"({loss.type}) needs one value per class: end with a layer "
                                               '{ type = "flatten" } and a linear layer'))
+    elif per_step and not steps:
+        findings.append((("model", "layers"), f"the data ({data.type}) has a target at every time step, but "
+                                              f"{output}: keep the sequence to the end (output = \"sequence\" "
+                                              "on recurrent layers, no flatten)"))
+    elif kind(width) != "vector":
+        findings.append((("model", "layers"), f"the data ({data.type}) has one label per sequence, but {output}: "
+                                              'take the last step (output = "last" on the recurrent layer) or '
+                                              'flatten the sequence'))
     elif width != n_classes:
         need = ("its one-hot targets have one column per class" if loss.type in ONE_HOT_LOSSES
                 else "it needs one output (logit) per class")
@@ -120,7 +133,8 @@ def check_widths(data: Any, model: Any, loss: Any, features: Shape | None,
             findings.append((("model", "layers"), f"the model outputs {width} values (no layer changes the "
                                                   f"data's width), but {what}"))
         else:
-            key = ("model", "layers", source) + (("out_features",) if model.layers[source].type == "linear" else ())
+            place, layer = source
+            key = key_path(place) + (("out_features",) if layer.type == "linear" else ())
             findings.append((key, f"the last width is {width}, but {what}; expected {n_classes}"))
     weight = getattr(loss, "weight", None)
     if weight is not None and len(weight) != n_classes:

@@ -14,7 +14,7 @@ from pydantic import Field, PositiveInt, field_validator
 from ..registry import REGISTRY
 from . import data_sets as _data_sets, layers as _layers, losses as _losses, optimizers as _optimizers  # noqa: F401
 from .base import Strict
-from .layers import InitSpec
+from .layers import InitSpec, ResidualSpec
 
 def _union(kind: str) -> Any:
     classes = tuple(REGISTRY.spec_classes(kind))
@@ -26,6 +26,15 @@ LayerSpec = _union("layer")
 LossSpec = _union("loss")
 OptimizerSpec = _union("optimizer")
 SchedulerSpec = _union("scheduler")
+
+
+def _nest_layers() -> None:
+    """A residual layer holds layers of any type, itself included."""
+    ResidualSpec.model_fields["layers"].annotation = list[LayerSpec]
+    ResidualSpec.model_rebuild(force=True)
+
+
+_nest_layers()
 
 
 class ModelSpec(Strict):
@@ -79,6 +88,7 @@ def refresh_unions() -> None:
     global DataSpec, LayerSpec, LossSpec, OptimizerSpec, SchedulerSpec
     DataSpec, LayerSpec, LossSpec = _union("data"), _union("layer"), _union("loss")
     OptimizerSpec, SchedulerSpec = _union("optimizer"), _union("scheduler")
+    _nest_layers()
     ModelSpec.model_fields["layers"].annotation = list[LayerSpec]  # its min_length stays in the metadata
     for name, union in (("data", DataSpec), ("loss", LossSpec), ("optimizer", OptimizerSpec),
                         ("scheduler", Optional[SchedulerSpec])):

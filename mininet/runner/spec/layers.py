@@ -3,7 +3,7 @@ of the same name on the torch backend and mininet's on the other."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt
 
@@ -199,3 +199,92 @@ class LogSoftmaxSpec(Component):
     builds = "LogSoftmax"
     type: Literal["log_softmax"] = "log_softmax"
     dim: Annotated[int, Field(ge=-2, le=1)] = -1
+
+
+# --------------------------------------------------------------------------- sequences
+@spec_component("layer")
+class EmbeddingSpec(Component):
+    """Token indices -> vectors: the first layer of a text model. ``num_embeddings`` may be left out and
+    is the data's vocabulary size."""
+
+    builds = "Embedding"
+    type: Literal["embedding"] = "embedding"
+    num_embeddings: PositiveInt | None = None
+    embedding_dim: PositiveInt
+    padding_idx: int | None = None
+    max_norm: PosFloat | None = None
+    norm_type: PosFloat = 2.0
+    scale_grad_by_freq: bool = False
+
+
+class _RecurrentSpec(Component):
+    """torch.nn's recurrent layers on (batch, length, features) sequences (``batch_first``), giving the
+    whole output sequence or only its last step (``output``); ``input_size`` may be left out."""
+
+    type: str  # first among the fields, as in every layer table; each subclass fixes it
+    input_size: PositiveInt | None = None
+    hidden_size: PositiveInt
+    num_layers: PositiveInt = 1
+    bias: bool = True
+    dropout: Fraction = Field(0.0, description="between stacked layers, while training")
+    bidirectional: bool = False
+    output: Literal["sequence", "last"] = Field("sequence", description="the output at every time step "
+                                                "(batch, length, hidden), or at the last one (batch, hidden)")
+
+
+@spec_component("layer")
+class RNNSpec(_RecurrentSpec):
+    __doc__ = _RecurrentSpec.__doc__.replace("torch.nn's recurrent layers", "torch.nn.RNN")
+    builds = "RNNLayer"
+    type: Literal["rnn"] = "rnn"
+    nonlinearity: Literal["tanh", "relu"] = "tanh"
+
+
+@spec_component("layer")
+class LSTMSpec(_RecurrentSpec):
+    __doc__ = _RecurrentSpec.__doc__.replace("torch.nn's recurrent layers", "torch.nn.LSTM")
+    builds = "LSTMLayer"
+    type: Literal["lstm"] = "lstm"
+    proj_size: Annotated[int, Field(ge=0)] = 0
+
+
+@spec_component("layer")
+class GRUSpec(_RecurrentSpec):
+    __doc__ = _RecurrentSpec.__doc__.replace("torch.nn's recurrent layers", "torch.nn.GRU")
+    builds = "GRULayer"
+    type: Literal["gru"] = "gru"
+
+
+# --------------------------------------------------------------------------- transformers
+@spec_component("layer")
+class PositionEmbeddingSpec(Component):
+    """Adds a learned vector per position to a sequence: ``x + weight[:length]``, weight drawn N(0, 1)
+    as nn.Embedding's. Both sizes may be left out: the sequence's length and features."""
+
+    builds = "PositionEmbedding"
+    type: Literal["position_embedding"] = "position_embedding"
+    num_positions: PositiveInt | None = None
+    embedding_dim: PositiveInt | None = None
+
+
+@spec_component("layer")
+class CausalSelfAttentionSpec(Component):
+    """nn.MultiheadAttention of a sequence with itself, each position attending to itself and the ones
+    before (a causal mask): a decoder-only transformer's attention. ``embed_dim`` may be left out."""
+
+    builds = "CausalSelfAttention"
+    type: Literal["causal_self_attention"] = "causal_self_attention"
+    embed_dim: PositiveInt | None = None
+    num_heads: PositiveInt
+    bias: bool = True
+
+
+@spec_component("layer")
+class ResidualSpec(Component):
+    """``y = x + f(x)``, with ``f`` its own ``layers`` (a Sequential), which must keep the shape."""
+
+    builds = "Residual"
+    not_arguments = ("layers",)
+    type: Literal["residual"] = "residual"
+    # the union of every layer type, set by spec.experiment once all are registered
+    layers: Annotated[list[Any], Field(min_length=1)]

@@ -162,17 +162,18 @@ def _walk(loc: Sequence[Any]) -> tuple[KeyPath, list[type[BaseModel]]]:
         if isinstance(part, int):
             path.append(part)
             continue
+        # in a union, a member's tag comes first: not a key of the document (though some member
+        # may have a field of that name, as the recurrent layers' dropout)
+        tagged = [m for m in models if _tag(m) == part] if len(models) > 1 else []
         owners = [m for m in models if part in m.model_fields]
-        if owners:
+        if tagged:
+            models = tagged
+        elif owners:
             models = [c for m in owners for c in _models_in(m.model_fields[part].annotation)]
             path.append(part)
         else:
-            tagged = [m for m in models if _tag(m) == part]
-            if tagged:  # a union member's tag: not a key of the document
-                models = tagged
-            else:
-                path.append(part)
-                models = []
+            path.append(part)
+            models = []
     return tuple(path), models
 
 

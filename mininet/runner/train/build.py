@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
-from ..registry import REGISTRY
+from ..registry import BACKENDS, REGISTRY
 from ..spec.experiment import Spec
 from . import init_params as _init_params  # noqa: F401  (registers the init schemes)
-from .seeds import generator
+from .seeds import derive, generator
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -57,6 +57,17 @@ def construct(backend: str, kind: str, spec: Any, *leading: Any, dtype: torch.dt
     return cls(*leading, **arguments(spec, cls, dtype, device))
 
 
+def _residual(backend: str):
+    def build(spec: Any, dtype: torch.dtype, device: str | torch.device) -> Any:
+        layers = [construct(backend, "layer", layer, dtype=dtype, device=device) for layer in spec.layers]
+        return REGISTRY.component_class(backend, "layer", "residual")(*layers)
+    return build
+
+
+for _backend in BACKENDS:  # a residual block holds layers: built by the same construct, on its backend
+    REGISTRY.add_builder(_backend, "layer", "residual", _residual(_backend))
+
+
 def build_model(backend: str, spec: Spec, device: str | torch.device | None = None) -> Any:
     """The model of a resolved spec on ``backend`` (a Sequential, parameters not yet initialised)."""
     kw = dict(dtype=DTYPES[spec.dtype], device=device or spec.device)
@@ -65,7 +76,11 @@ def build_model(backend: str, spec: Spec, device: str | torch.device | None = No
 
 
 def build_loss(backend: str, spec: Spec, device: str | torch.device | None = None) -> Any:
-    return construct(backend, "loss", spec.loss, dtype=DTYPES[spec.dtype], device=device or spec.device)
+    """The spec's loss; for data with a target per time step, applied to every step's output."""
+    loss = construct(backend, "loss", spec.loss, dtype=DTYPES[spec.dtype], device=device or spec.device)
+    if getattr(spec.data, "targets_per_step", False):
+        loss = REGISTRY.backends[backend].layers.PerStepLoss(loss)
+    return loss
 
 
 def build_optimizer(backend: str, spec: Spec, params: Any) -> Any:
@@ -80,16 +95,26 @@ def initial_state(spec: Spec, repetition: int) -> dict[str, torch.Tensor]:
     """The initial parameters of one repetition, as a CPU state_dict that both backends load.
 
     The layers with an ``init`` field (Linear, Conv2d) are filled in order, weight before bias, from
-    the repetition's "init" stream, each with its own ``init`` or the model's default; other layers
-    keep their constructors' fixed values.
+    the repetition's "init" stream, each with its own ``init`` or the model's default (inside residual
+    blocks too, in the order of the spec). The other layers keep what their constructors draw (an
+    Embedding's N(0, 1), a recurrent layer's uniform weights, attention's Xavier), from torch's global
+    generator seeded with the repetition's "modules" seed, so that runs repeat.
     """
-    model = build_model("mininet", spec, device="cpu")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive(spec.seed, repetition, "modules"))
+        model = build_model("mininet", spec, device="cpu")
     g = generator(spec.seed, repetition, "init")
-    for layer_spec, module in zip(spec.model.layers, model):
-        if "init" in type(layer_spec).model_fields:
+    _init_layers(spec, spec.model.layers, list(model), g)
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _init_layers(spec: Spec, layer_specs: list[Any], modules: list[Any], g: torch.Generator) -> None:
+    for layer_spec, module in zip(layer_specs, modules):
+        if layer_spec.type == "residual":
+            _init_layers(spec, layer_spec.layers, list(module.body), g)
+        elif "init" in type(layer_spec).model_fields:
             scheme = layer_spec.init or spec.model.init
             fan_in = module.weight.data[0].numel()  # inputs per output: in_features, or C/groups * kh * kw
             REGISTRY.builders[("shared", "init", scheme.weight)](module.weight.data, g, fan_in)
             if module.bias is not None:
                 REGISTRY.builders[("shared", "init", scheme.bias)](module.bias.data, g, fan_in)
-    return {k: v.clone() for k, v in model.state_dict().items()}

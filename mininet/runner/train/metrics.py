@@ -74,8 +74,12 @@ def epoch_metrics(loss_spec, out: torch.Tensor, target: torch.Tensor, y: torch.T
     ``out`` holds the outputs for the training set followed by the test set, shape (R, N, C);
     ``target`` the matching loss targets and ``y`` the class indices (R, N). Losses are means over
     the set as torch's ``reduction="mean"`` would give them (for weighted cross entropy: divided by the
-    summed weights).
+    summed weights). Outputs (R, N, T, C) of a target per time step count every step as a sample.
     """
+    if out.dim() > 3:  # (R, N, T, C): N * T samples, the first n_train * T of them training
+        n_train *= out.shape[2:-1].numel()
+        out, y = out.flatten(1, -2), y.flatten(1)
+        target = target.flatten(1, -2) if target.dim() == out.dim() + 1 else target.flatten(1)
     losses = per_sample_loss(loss_spec, out, target)
     # argmax over the innermost dimension: torch's argmax over an outer one is an order of magnitude slower
     correct = (out.argmax(-1) == y).to(out.dtype)

@@ -17,13 +17,28 @@ EXECUTORS = ("auto", "vectorized", "sequential")
 #: layers that draw random numbers or keep batch-dependent state while training, which torch.func's
 #: vmap cannot reproduce replica by replica; specs with them are trained one repetition at a time
 NOT_VECTORIZABLE = ("dropout", "batch_norm", "batch_norm2d")
+#: layers whose hand-written module has no replica dimension yet
+NOT_REPLICATED = ("causal_self_attention",)
+
+
+def all_layers(layers: list) -> list:
+    """Every layer of a model, those inside residual blocks included."""
+    found = []
+    for layer in layers:
+        found.append(layer)
+        if layer.type == "residual":
+            found += all_layers(layer.layers)
+    return found
 
 
 def choose_executor(spec: Spec, executor: str = "auto") -> str:
     """``auto`` trains all repetitions as one vectorized computation when the spec allows it."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
-    blocking = [f"{layer.type} layers" for layer in spec.model.layers if layer.type in NOT_VECTORIZABLE]
+    layers = all_layers(spec.model.layers)
+    blocking = [f"{layer.type} layers" for layer in layers if layer.type in NOT_VECTORIZABLE]
+    blocking += [f"{layer.type} layers (no replicas in mininet yet)" for layer in layers if layer.type in NOT_REPLICATED]
+    blocking += [f"{layer.type} layers with dropout" for layer in layers if getattr(layer, "dropout", 0) > 0]
     if getattr(spec.scheduler, "monitor", None) is not None:  # one learning rate for R replicas' own metrics
         blocking.append(f"a {spec.scheduler.type} scheduler, which watches each repetition's {spec.scheduler.monitor}")
     if executor == "vectorized" and blocking:

@@ -9,12 +9,13 @@ import mininet as mn
 from mininet import optim
 from mininet.optim import lr_scheduler
 
+from . import mininet_layers
 from ...registry import REGISTRY, Namespaces, builder
 from ..build import build_loss, build_model, build_optimizer, build_scheduler
 
 BACKEND = "mininet"
 
-REGISTRY.add_backend(BACKEND, Namespaces(nn=mn, optim=optim, lr_scheduler=lr_scheduler))
+REGISTRY.add_backend(BACKEND, Namespaces(nn=mn, optim=optim, lr_scheduler=lr_scheduler, layers=mininet_layers))
 
 
 # --------------------------------------------------------------------------- training

@@ -12,12 +12,14 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
+from . import torch_layers
 from ...registry import REGISTRY, Namespaces, builder
 from ..build import build_loss, build_model, build_optimizer, build_scheduler
 
 BACKEND = "torch"
 
-REGISTRY.add_backend(BACKEND, Namespaces(nn=nn, optim=torch.optim, lr_scheduler=torch.optim.lr_scheduler))
+REGISTRY.add_backend(BACKEND, Namespaces(nn=nn, optim=torch.optim, lr_scheduler=torch.optim.lr_scheduler,
+                                         layers=torch_layers))
 
 
 # --------------------------------------------------------------------------- training
