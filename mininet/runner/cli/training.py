@@ -10,10 +10,21 @@ from tabulate import tabulate
 
 from ..registry import BACKENDS
 from ..results.report import compare_text, runs_text
-from ..train.run import run_spec
+from ..train.run import run_spec, vectorization_blockers
 from .launch import launch_options
 from .options import (EXECUTOR, EXIT_FAILURE, FORMAT, SPEC_PATH, echo_points, output_options, parse_backends,
                       point_options, points_or_exit, report_interrupted, spec_or_exit)
+
+
+def note_sequential(points, executor: str) -> None:
+    """Under ``auto``, say on stderr which specs train their repetitions one by one, and why."""
+    if executor != "auto":
+        return
+    for spec in {p.spec.name: p.spec for p in points}.values():
+        blockers = vectorization_blockers(spec)
+        if spec.repetitions > 1 and blockers:
+            click.echo(f"note: {spec.name} trains its {spec.repetitions} repetitions one by one: it has "
+                       f"{', '.join(blockers)}", err=True)
 
 
 @click.command()
@@ -35,6 +46,7 @@ def run(spec: Path, backend: str, executor: str, fmt: str, sets, sweeps, dry_run
     def text_of(results: list) -> str:
         return runs_text(results, fmt)
 
+    note_sequential(points, executor)
     sweep = launch.prepare(points, output, "run", (backend,), executor, fmt, text_of)
     with output.start([p.spec for p in points], 1, launch.resume, epochs=sweep.inline) as progress:
         sweep.run(lambda p: run_spec(p.spec, (backend,), executor, p.base_dir, progress=progress.callback(p.label)))
@@ -72,6 +84,7 @@ def compare(specs: tuple[Path, ...], backends: str, executor: str, fmt: str, set
     def text_of(results: list) -> str:
         return compare_text(results, fmt, margins=output.margins)
 
+    note_sequential(points, executor)
     sweep = launch.prepare(points, output, "compare", names, executor, fmt, text_of)
     with output.start([p.spec for p in points], len(names), launch.resume, epochs=sweep.inline) as progress:
         sweep.run(lambda p: run_spec(p.spec, names, executor, p.base_dir, progress=progress.callback(p.label)))

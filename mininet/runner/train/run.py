@@ -19,6 +19,9 @@ EXECUTORS = ("auto", "vectorized", "sequential")
 NOT_VECTORIZABLE = ("dropout", "batch_norm", "batch_norm2d")
 #: layers whose hand-written module has no replica dimension yet
 NOT_REPLICATED = ("causal_self_attention",)
+#: layers whose torch.nn module torch.func's vmap cannot batch (no batching rule for aten::lstm and
+#: its kin), so that the torch backend could not train their repetitions as one computation
+NOT_VMAPPED_BY_TORCH = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 def all_layers(layers: list) -> list:
@@ -31,18 +34,26 @@ def all_layers(layers: list) -> list:
     return found
 
 
-def choose_executor(spec: Spec, executor: str = "auto") -> str:
-    """``auto`` trains all repetitions as one vectorized computation when the spec allows it."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+def vectorization_blockers(spec: Spec) -> list[str]:
+    """Why the repetitions of a spec cannot train as one vectorized computation (none: they can)."""
     layers = all_layers(spec.model.layers)
     blocking = [f"{layer.type} layers" for layer in layers if layer.type in NOT_VECTORIZABLE]
     blocking += [f"{layer.type} layers (no replicas in mininet yet)" for layer in layers if layer.type in NOT_REPLICATED]
     blocking += [f"{layer.type} layers with dropout" for layer in layers if getattr(layer, "dropout", 0) > 0]
+    blocking += [f"{layer.type} layers (torch.func's vmap has no batching rule for torch.nn."
+                 f"{NOT_VMAPPED_BY_TORCH[layer.type]})" for layer in layers if layer.type in NOT_VMAPPED_BY_TORCH]
     if getattr(spec.scheduler, "monitor", None) is not None:  # one learning rate for R replicas' own metrics
         blocking.append(f"a {spec.scheduler.type} scheduler, which watches each repetition's {spec.scheduler.monitor}")
+    return sorted(set(blocking))
+
+
+def choose_executor(spec: Spec, executor: str = "auto") -> str:
+    """``auto`` trains all repetitions as one vectorized computation when the spec allows it."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    blocking = vectorization_blockers(spec)
     if executor == "vectorized" and blocking:
-        raise ValueError(f"spec {spec.name!r} cannot be vectorized: it has {', '.join(sorted(set(blocking)))}; "
+        raise ValueError(f"spec {spec.name!r} cannot be vectorized: it has {', '.join(blocking)}; "
                          "use the sequential executor")
     if executor == "auto":
         return "sequential" if blocking or spec.repetitions == 1 else "vectorized"
