@@ -1,7 +1,7 @@
 """The ``mininet`` command: a click group with thin subcommands that call library functions.
 
 Each module holds one family of commands (training.py: run, compare, check; specs.py: validate,
-render, list, schema, specs, copy; results.py: eval, plot, report; bench.py: bench); what they share is in
+render, list, schema, specs, copy; results.py: eval, sample, plot, report; bench.py: bench); what they share is in
 options.py, below them all.
 
 Exit codes: 0 success; 1 a failure during training; 2 a bad spec or bad usage.
@@ -30,6 +30,7 @@ COMMANDS = {
     "specs": ("specs", "specs_", "List the built-in specs."),
     "copy": ("specs", "copy", "Copy a built-in spec out to edit."),
     "eval": ("results", "eval_", "Evaluate a checkpoint on either backend."),
+    "sample": ("results", "sample", "Generate text from a checkpoint on either backend."),
     "plot": ("results", "plot", "Draw the figures of a finished run."),
     "report": ("results", "report", "Print the tables of a finished run again."),
 }

@@ -12,6 +12,7 @@ from ..registry import BACKENDS
 from ..results.checkpoint import CheckpointError, evaluate, read_checkpoint
 from ..results.report import COLUMNS, LABELS, compare_text, runs_text
 from ..results.rundir import RunDirError, load_run
+from ..results.sample import SampleError, sample as sample_text
 from .options import RUN_DIR, fail, plot_module, spec_or_exit
 
 # --------------------------------------------------------------------------- eval
@@ -59,6 +60,46 @@ def eval_(checkpoint: Path, spec_path: Path | None, backend: str, repetition: in
         diff = max(abs(v[m] - values[0][m]) for v in values[1:] for m in COLUMNS
                    if not (math.isnan(v[m]) and math.isnan(values[0][m])))
         click.echo(f"largest difference between backends: {diff:.1e}")
+
+
+# --------------------------------------------------------------------------- sample
+@click.command()
+@click.argument("checkpoint", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--backend", type=click.Choice(("all",) + BACKENDS), default="all", show_default=True,
+              help="backend to load the parameters into (all: each, and whether their texts agree)")
+@click.option("--prompt", default=None, help="the text to continue [default: the text's first character]")
+@click.option("--length", type=click.IntRange(min=0), default=200, show_default=True,
+              help="characters to generate")
+@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="divides the logits before the softmax; 0 takes the most likely character")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the draws")
+@click.option("--dtype", type=click.Choice(("float32", "float64")), default=None,
+              help="load the parameters in this precision [default: the spec's]")
+def sample(checkpoint: Path, backend: str, prompt: str | None, length: int, temperature: float, seed: int,
+           dtype: str | None) -> None:
+    """Generate text from CHECKPOINT (a .pt file of a run directory) of a next-character model.
+
+    Each character is drawn from the model's output at the last position of the last `context`
+    characters, with one seeded uniform number per character: the same seed gives the same text, on
+    either backend.
+    """
+    try:
+        ckpt = read_checkpoint(checkpoint)
+    except CheckpointError as e:
+        fail(str(e))
+    backends = BACKENDS if backend == "all" else (backend,)
+    try:
+        texts = {b: sample_text(ckpt, b, prompt, length, temperature, seed, dtype) for b in backends}
+    except SampleError as e:
+        fail(f"{checkpoint}: {e}")
+    if len(texts) == 1:
+        click.echo(next(iter(texts.values())))
+        return
+    for b, text in texts.items():
+        click.echo(f"--- {b}\n{text}")
+    values = list(texts.values())
+    same = all(t == values[0] for t in values[1:])
+    click.echo(f"--- the backends' texts are {'identical' if same else 'different'}")
 
 
 # --------------------------------------------------------------------------- plot and report

@@ -107,7 +107,7 @@ def check(spec: Path, fmt: str) -> None:
     loss, every parameter gradient and every parameter after one optimizer step; exits 1 if any
     exceeds 1e-9.
     """
-    from ..measure.parity import TOLERANCE, parity
+    from ..measure.parity import TOLERANCE, first_wrong_gradient, parity
 
     parsed, base = spec_or_exit(spec)
     rows = parity(parsed, base)
@@ -116,6 +116,9 @@ def check(spec: Path, fmt: str) -> None:
                         tablefmt=fmt, disable_numparse=True))
     bad = [r.quantity for r in rows if not r.ok]
     if bad:
+        first = first_wrong_gradient(rows)
+        if first is not None:
+            click.echo(f"first wrong gradient (nearest the loss): {first.quantity}", err=True)
         click.echo(f"parity check failed: {', '.join(bad)}", err=True)
         sys.exit(EXIT_FAILURE)
     click.echo(f"parity check passed: {len(rows)} quantities within {TOLERANCE:g}")
