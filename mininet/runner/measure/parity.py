@@ -6,7 +6,8 @@ every parameter after one optimizer step. This is what ``mininet check`` prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -19,11 +20,17 @@ from ..train.metrics import loss_targets
 TOLERANCE = 1e-9
 
 
+#: the gates stacked in a recurrent layer's weight_ih/weight_hh/bias rows, in torch's order
+GATES = {"LSTM": "ifgo", "GRU": "rzn"}
+_STACKED = re.compile(r"(weight|bias)_(ih|hh)_l\d+(_reverse)?")
+
+
 @dataclass
 class Row:
     quantity: str
     max_abs: float
     max_rel: float
+    layer: int | None = None  # the top-level layer a gradient row belongs to (None: not a gradient)
 
     @property
     def ok(self) -> bool:
@@ -39,6 +46,29 @@ def _row(name: str, a: torch.Tensor, b: torch.Tensor) -> Row:
     max_abs = diff.max().item() if diff.numel() else 0.0
     scale = b.abs().max().item() if b.numel() else 0.0
     return Row(name, max_abs, max_abs / scale if scale > 0 else max_abs)
+
+
+def _grad_rows(name: str, a: torch.Tensor, b: torch.Tensor, model) -> list[Row]:
+    """A parameter's gradient row; a recurrent layer's stacked gate weights get one row per gate
+    (``gate f``), so that a broken gate's backward is named."""
+    owner, leaf = name.rsplit(".", 1)
+    gates = GATES.get(getattr(model.get_submodule(owner), "mode", None))
+    if gates is None or not _STACKED.fullmatch(leaf):
+        parts = [(f"{name} grad", a, b)]
+    else:
+        parts = [(f"{name} grad (gate {gate})", ga, gb) for gate, ga, gb in zip(gates, a.chunk(len(gates)),
+                                                                                  b.chunk(len(gates)))]
+    return [replace(_row(*part), layer=int(name.split(".")[0])) for part in parts]
+
+
+def first_wrong_gradient(rows: list[Row]) -> Row | None:
+    """The wrong gradient nearest the loss, where backward goes wrong first: in that layer, its first
+    wrong parameter gradient, else the gradient it hands back."""
+    wrong = [r for r in rows if r.layer is not None and not r.ok]
+    if not wrong:
+        return None
+    in_last = [r for r in wrong if r.layer == max(r.layer for r in wrong)]
+    return next((r for r in in_last if "grad input" not in r.quantity), in_last[0])
 
 
 def parity(spec: Spec, base_dir: Path = Path(".")) -> list[Row]:
@@ -87,11 +117,11 @@ def parity(spec: Spec, base_dir: Path = Path(".")) -> list[Row]:
             g = module.backward(g)
             m_grad_in.append(g)
     m_grad_in.reverse()
-    grad_rows = [_row(f"{n} grad input", a, b) for n, a, b in zip(names, m_grad_in, t_grad_in) if b is not None]
-    rows += grad_rows
+    rows += [replace(_row(f"{n} grad input", a, b), layer=i)
+             for i, (n, a, b) in enumerate(zip(names, m_grad_in, t_grad_in)) if b is not None]
     t_params = dict(tm.named_parameters())
     m_params = dict(mm.named_parameters())
-    rows += [_row(f"{k} grad", m_params[k].grad, t_params[k].grad) for k in t_params]
+    rows += [r for k in t_params for r in _grad_rows(k, m_params[k].grad, t_params[k].grad, tm)]
 
     # one optimizer step
     m_opt = build_optimizer("mininet", spec, list(mm.parameters()))
