@@ -72,6 +72,8 @@ class Case:
 
 CSV3 = "a,b,c,label\n0.1,0.2,0.3,0\n0.4,0.5,0.6,1\n0.7,0.8,0.9,0\n0.2,0.1,0.0,1\n0.5,0.5,0.5,0\n"
 DISK_TABLE = '[data]\ntype = "disk"\nn_train = 40\nn_test = 20\n'
+PARITY_TABLE = '[data]\ntype = "parity"\nlength = 4\nn_train = 40\n'  # 4 lines, as the disk table
+TEXT_TABLE = '[data]\ntype = "text"\ncontext = 8\nmax_windows = 40\n'
 
 CASES = [
     # --- the file itself
@@ -220,6 +222,42 @@ CASES = [
          files={"points.csv": CSV3.replace("0.4,0.5", "0.4,oops")}),
     Case("csv-label-column", edit(DISK_TABLE, CSV_DATA + 'label_column = "class"\n'), "data.label_column", 8,
          "no column named 'class'", files={"points.csv": CSV3}),
+    # --- sequences, text and transformers
+    Case("lstm-on-points", edit(LAYER0, '    { type = "lstm", hidden_size = 4 },'), "model.layers[0].type", 13,
+         "lstm takes sequences (batch, length, features), but the data (disk) has 2 features"),
+    Case("parity-needs-last-step", edit(DISK_TABLE, PARITY_TABLE, LAYER0, '    { type = "gru", hidden_size = 4 },'),
+         "model.layers", 12, 'take the last step (output = "last" on the recurrent layer)'),
+    Case("rnn-dropout-one-layer",
+         edit(DISK_TABLE, PARITY_TABLE, LAYER0, '    { type = "rnn", hidden_size = 4, dropout = 0.5, output = "last" },'),
+         "model.layers[0].dropout", 13, "num_layers"),
+    Case("lstm-input-size", edit(DISK_TABLE, PARITY_TABLE,
+                                 LAYER0, '    { type = "lstm", input_size = 3, hidden_size = 4, output = "last" },'),
+         "model.layers[0].input_size", 13, "is 3, but the data (parity) has sequences of 4 steps of 1 feature"),
+    Case("text-linear-on-tokens", edit(DISK_TABLE, TEXT_TABLE), "model.layers[0].type", 13,
+         'start the model with a layer { type = "embedding" }'),
+    Case("embedding-on-points", edit(LAYER0, '    { type = "embedding", embedding_dim = 4 },'),
+         "model.layers[0].type", 13, "embedding takes token indices"),
+    Case("embedding-vocabulary", edit(DISK_TABLE, TEXT_TABLE,
+                                      LAYER0, '    { type = "embedding", num_embeddings = 10, embedding_dim = 4 },'),
+         "model.layers[0].num_embeddings", 13, "is 10, but the data (text) has"),
+    Case("text-needs-every-step", edit(DISK_TABLE, TEXT_TABLE,
+                                       LAYER0, '    { type = "embedding", embedding_dim = 4 },',
+                                       LAYER1, '    { type = "lstm", hidden_size = 4, output = "last" },'),
+         "model.layers", 12, "has a target at every time step"),
+    Case("attention-heads", edit(DISK_TABLE, TEXT_TABLE,
+                                 LAYER0, '    { type = "embedding", embedding_dim = 6 },',
+                                 LAYER1, '    { type = "causal_self_attention", num_heads = 4 },'),
+         "model.layers[1].num_heads", 14, "of 6 features, which is not divisible by it"),
+    Case("positions-fewer-than-context", edit(DISK_TABLE, TEXT_TABLE,
+                                              LAYER0, '    { type = "embedding", embedding_dim = 4 },',
+                                              LAYER1, '    { type = "position_embedding", num_positions = 5 },'),
+         "model.layers[1].num_positions", 14, "is 5, but"),
+    Case("residual-changes-width", edit(DISK_TABLE, TEXT_TABLE,
+                                        LAYER0, '    { type = "embedding", embedding_dim = 4 },',
+                                        LAYER1, '    { type = "residual", layers = [{ type = "linear", out_features = 3 }] },'),
+         "model.layers[1].layers", 14, "must give back the shape they take (sequences of 8 steps of 4 features)"),
+    Case("residual-inner-error", edit(LAYER1, '    { type = "residual", layers = [{ type = "lstm", hidden_size = 4 }] },'),
+         "model.layers[1].layers[0].type", 14, "lstm takes sequences"),
     # --- sweeps
     Case("sweep-missing-table", BASE + '\n[sweep]\n"optimizr.lr" = [0.1, 0.2]\n', 'sweep."optimizr.lr"', 30,
          "has no key 'optimizr'"),
