@@ -23,6 +23,27 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 @dataclass
+class Lookup:
+    """An input given as rows of a table, ``x[t, b] = table[index[t, b]]`` (an Embedding's output).
+
+    With fewer rows than time steps times samples, products with x go through the table instead:
+    ``x W^T = (table W^T)[index]``, and backward's ``sum_j g_j^T x_j = S^T table`` with ``S[k] = sum of
+    g_j over the j with index j = k``, its gradient of the table ``S W`` (of x it would be ``g W``,
+    then summed the same way). The same sums, with far fewer multiplications."""
+
+    table: torch.Tensor  # (V, in)
+    index: torch.Tensor  # (T, *lead) integers
+
+    def flip(self, dim: int) -> Lookup:
+        return Lookup(self.table, self.index.flip(dim))
+
+    def row_sums(self, g: torch.Tensor) -> torch.Tensor:
+        """``S``: the rows of ``g`` (``(T, *lead, G)``) summed by the table row they came from."""
+        S = torch.zeros((self.table.shape[0], g.shape[-1]), dtype=g.dtype, device=g.device)
+        return S.index_add_(0, self.index.reshape(-1), g.reshape(-1, g.shape[-1]))
+
+
+@dataclass
 class Weights:
     """The parameters of one layer and direction (``None`` where the layer has none)."""
 
@@ -79,7 +100,11 @@ def _step_mm(add: torch.Tensor | None, h: torch.Tensor, w: torch.Tensor, out: to
 
 
 def _project(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, ws: Workspace) -> torch.Tensor:
-    """``x @ w^T + b`` for every time step at once: ``x`` is ``(T, *lead, in)``."""
+    """``x @ w^T + b`` for every time step at once: ``x`` is ``(T, *lead, in)``, or a :class:`Lookup`."""
+    if isinstance(x, Lookup):
+        rows = x.table @ w.t() if b is None else torch.addmm(b, x.table, w.t())
+        out = ws.get("xw", (x.index.numel(), w.shape[0]), rows)
+        return torch.index_select(rows, 0, x.index.reshape(-1), out=out).view(*x.index.shape, w.shape[0])
     if w.dim() == 2:
         x2 = x.reshape(-1, x.shape[-1])
         out = ws.get("xw", (x2.shape[0], w.shape[0]), x)
@@ -106,7 +131,10 @@ def _by_replica(t: torch.Tensor) -> torch.Tensor:
 def _weight_grad(g: torch.Tensor, x: torch.Tensor, replicated: bool, transposed: bool = False) -> torch.Tensor:
     """sum over every time step and sample of ``g^T x``: ``(out, in)``, or ``(R, out, in)``.
     ``transposed``: computed as ``(x^T g)^T`` (a transposed view; the faster operand order for MKL
-    when out is the wider side), for a caller that copies it anyway."""
+    when out is the wider side), for a caller that copies it anyway. ``x`` a :class:`Lookup`: ``g`` is
+    its row sums ``S``."""
+    if isinstance(x, Lookup):
+        return torch.mm(g.t(), x.table)
     if not replicated:
         if transposed:
             return torch.mm(x.reshape(-1, x.shape[-1]).t(), g.reshape(-1, g.shape[-1])).t()
@@ -115,6 +143,7 @@ def _weight_grad(g: torch.Tensor, x: torch.Tensor, replicated: bool, transposed:
 
 
 def _bias_grad(g: torch.Tensor, replicated: bool) -> torch.Tensor:
+    """sum of ``g`` over every time step and sample (or over the rows of a Lookup's row sums)."""
     return _by_replica(g).sum(1) if replicated else g.reshape(-1, g.shape[-1]).sum(0)
 
 
@@ -147,7 +176,7 @@ class Saved:
     reverse: bool
     ws: Workspace
     w: Weights  # the weights as the scan used them (LSTM: gate rows reordered)
-    x: torch.Tensor  # (T, *lead, in), processing order (a reverse direction's flipped)
+    x: torch.Tensor | Lookup  # (T, *lead, in), processing order (a reverse direction's flipped)
     acts: torch.Tensor  # (T, *lead, G*H): activated gates (RNN: unused)
     hs: torch.Tensor  # (T+1, *lead, Hr): h0, h_1, ..., h_T
     unorder: torch.Tensor | None = None  # LSTM: the permutation back to torch's gate order
@@ -162,11 +191,12 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved | None]:
     """Run one direction over ``x`` (``(T, *lead, in)``): returns the outputs ``(T, *lead, Hr)`` in
     time order, h_n, c_n (LSTM, else None) and what backward needs. ``ws``: the buffers to reuse.
-    ``keep=False`` (LSTM): keep nothing for backward (None instead of it), see :func:`_lstm_lean`."""
+    ``keep=False`` (LSTM): keep nothing for backward (None instead of it), see :func:`_lstm_lean`.
+    ``x`` may be a :class:`Lookup` (2-D weights, ``keep``); backward then gives its table's gradient."""
     ws = Workspace() if ws is None else ws
     if reverse:
         x = x.flip(0)
-    T = x.shape[0]
+    T = x.index.shape[0] if isinstance(x, Lookup) else x.shape[0]
     lead = tuple(h0.shape[:-1])
     H = w.w_hh.shape[-2] // GATES[mode]
     unorder = None
@@ -184,10 +214,10 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
                             ((w_ih, -2), (w_hh, -2), (bias, -1)))
     if mode == "LSTM" and not keep:
         return _lstm_lean(x, h0, c0, w_ih, w_hh, bias, w.w_hr, H, reverse)
-    if w_ih.dim() == 2 and not x.is_contiguous():
+    if not isinstance(x, Lookup) and w_ih.dim() == 2 and not x.is_contiguous():
         x = x.contiguous()  # one copy (the projection's reshape made it anyway), kept for W_ih's gradient
     xw = _project(x, w_ih, bias, ws)
-    opts = {"dtype": x.dtype, "device": x.device}
+    opts = {"dtype": xw.dtype, "device": xw.device}
     hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
     hs[0] = h0
     saved = Saved(mode, reverse, ws, w, x, xw, hs, unorder)
@@ -324,19 +354,20 @@ def bptt(saved: Saved, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | No
             torch.mul(dh, slope[s], out=d_gates[s])
             dh = _dh_before(grad_out, s, d_gates[s], w.w_hh)
         d_hgates = d_gates
-    # every weight gradient: one product over all time steps
-    dx_gates = d_gates
-    b_ih = None if w.b_ih is None else _bias_grad(d_gates, replicated)
+    # every weight gradient: one product over all time steps (an input from a table: over its rows)
+    lookup = isinstance(saved.x, Lookup)
+    dx_gates = saved.x.row_sums(d_gates) if lookup else d_gates
+    b_ih = None if w.b_ih is None else _bias_grad(dx_gates, replicated)
     if w.b_hh is None:
         b_hh = None
     else:  # the same gradient as b_ih's, but for GRU's
-        b_hh = _bias_grad(d_hgates, replicated) if d_hgates is not d_gates else b_ih.clone()
+        b_hh = _bias_grad(d_hgates, replicated) if mode == "GRU" else b_ih.clone()
     lstm = saved.unorder is not None  # its gradients are copied by the gate reorder below
     grads = Grads(_weight_grad(dx_gates, saved.x, replicated, lstm),
                   _weight_grad(d_hgates, hs[:-1], replicated, lstm),
                   b_ih, b_hh, grad_hr)
-    grad_x = _input_grad(dx_gates, w.w_ih)
-    if saved.reverse:
+    grad_x = torch.mm(dx_gates, w.w_ih) if lookup else _input_grad(dx_gates, w.w_ih)
+    if saved.reverse and not lookup:
         grad_x = grad_x.flip(0)  # back to time order
     if saved.unorder is not None:  # LSTM: gate rows back to torch's (i, f, g, o)
         u = saved.unorder
