@@ -23,6 +23,27 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 @dataclass
+class Lookup:
+    """An input given as rows of a table, ``x[t, b] = table[index[t, b]]`` (an Embedding's output).
+
+    With fewer rows than time steps times samples, products with x go through the table instead:
+    ``x W^T = (table W^T)[index]``, and backward's ``sum_j g_j^T x_j = S^T table`` with ``S[k] = sum of
+    g_j over the j with index j = k``, its gradient of the table ``S W`` (of x it would be ``g W``,
+    then summed the same way). The same sums, with far fewer multiplications."""
+
+    table: torch.Tensor  # (V, in)
+    index: torch.Tensor  # (T, *lead) integers
+
+    def flip(self, dim: int) -> Lookup:
+        return Lookup(self.table, self.index.flip(dim))
+
+    def row_sums(self, g: torch.Tensor) -> torch.Tensor:
+        """``S``: the rows of ``g`` (``(T, *lead, G)``) summed by the table row they came from."""
+        S = torch.zeros((self.table.shape[0], g.shape[-1]), dtype=g.dtype, device=g.device)
+        return S.index_add_(0, self.index.reshape(-1), g.reshape(-1, g.shape[-1]))
+
+
+@dataclass
 class Weights:
     """The parameters of one layer and direction (``None`` where the layer has none)."""
 
@@ -79,7 +100,11 @@ def _step_mm(add: torch.Tensor | None, h: torch.Tensor, w: torch.Tensor, out: to
 
 
 def _project(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, ws: Workspace) -> torch.Tensor:
-    """``x @ w^T + b`` for every time step at once: ``x`` is ``(T, *lead, in)``."""
+    """``x @ w^T + b`` for every time step at once: ``x`` is ``(T, *lead, in)``, or a :class:`Lookup`."""
+    if isinstance(x, Lookup):
+        rows = x.table @ w.t() if b is None else torch.addmm(b, x.table, w.t())
+        out = ws.get("xw", (x.index.numel(), w.shape[0]), rows)
+        return torch.index_select(rows, 0, x.index.reshape(-1), out=out).view(*x.index.shape, w.shape[0])
     if w.dim() == 2:
         x2 = x.reshape(-1, x.shape[-1])
         out = ws.get("xw", (x2.shape[0], w.shape[0]), x)
@@ -106,7 +131,10 @@ def _by_replica(t: torch.Tensor) -> torch.Tensor:
 def _weight_grad(g: torch.Tensor, x: torch.Tensor, replicated: bool, transposed: bool = False) -> torch.Tensor:
     """sum over every time step and sample of ``g^T x``: ``(out, in)``, or ``(R, out, in)``.
     ``transposed``: computed as ``(x^T g)^T`` (a transposed view; the faster operand order for MKL
-    when out is the wider side), for a caller that copies it anyway."""
+    when out is the wider side), for a caller that copies it anyway. ``x`` a :class:`Lookup`: ``g`` is
+    its row sums ``S``."""
+    if isinstance(x, Lookup):
+        return torch.mm(g.t(), x.table)
     if not replicated:
         if transposed:
             return torch.mm(x.reshape(-1, x.shape[-1]).t(), g.reshape(-1, g.shape[-1])).t()
@@ -115,6 +143,7 @@ def _weight_grad(g: torch.Tensor, x: torch.Tensor, replicated: bool, transposed:
 
 
 def _bias_grad(g: torch.Tensor, replicated: bool) -> torch.Tensor:
+    """sum of ``g`` over every time step and sample (or over the rows of a Lookup's row sums)."""
     return _by_replica(g).sum(1) if replicated else g.reshape(-1, g.shape[-1]).sum(0)
 
 
@@ -126,19 +155,6 @@ def _input_grad(g: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- the scan
-def _lstm_order(w: Weights) -> tuple[Weights, torch.Tensor]:
-    """The LSTM's weights with their gate rows reordered from torch's (i, f, g, o) to (o, i, f, g):
-    the three sigmoid gates are then one slice in forward, the three gates that dc drives one slice in
-    backward. Returns the reordered weights and the permutation that restores torch's order."""
-    H = w.w_hh.shape[-2] // 4
-    perm = torch.cat([torch.arange(3 * H, 4 * H), torch.arange(0, 3 * H)]).to(w.w_hh.device)
-    def reorder(t: torch.Tensor | None, dim: int) -> torch.Tensor | None:
-        return None if t is None else t.index_select(dim, perm)
-
-    return (Weights(reorder(w.w_ih, -2), reorder(w.w_hh, -2), reorder(w.b_ih, -1), reorder(w.b_hh, -1), w.w_hr),
-            torch.argsort(perm))
-
-
 @dataclass
 class Saved:
     """What forward keeps for backward (processing order; index 0 of the state buffers is h0/c0)."""
@@ -146,11 +162,10 @@ class Saved:
     mode: str
     reverse: bool
     ws: Workspace
-    w: Weights  # the weights as the scan used them (LSTM: gate rows reordered)
-    x: torch.Tensor  # (T, *lead, in), processing order (a reverse direction's flipped)
+    w: Weights  # the layer's weights
+    x: torch.Tensor | Lookup  # (T, *lead, in), processing order (a reverse direction's flipped)
     acts: torch.Tensor  # (T, *lead, G*H): activated gates (RNN: unused)
     hs: torch.Tensor  # (T+1, *lead, Hr): h0, h_1, ..., h_T
-    unorder: torch.Tensor | None = None  # LSTM: the permutation back to torch's gate order
     cs: torch.Tensor | None = None  # LSTM: (T+1, *lead, H)
     tanh_c: torch.Tensor | None = None  # LSTM: (T, *lead, H)
     h_raw: torch.Tensor | None = None  # LSTM with projection: o * tanh(c) before W_hr, (T, *lead, H)
@@ -162,16 +177,14 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, Saved | None]:
     """Run one direction over ``x`` (``(T, *lead, in)``): returns the outputs ``(T, *lead, Hr)`` in
     time order, h_n, c_n (LSTM, else None) and what backward needs. ``ws``: the buffers to reuse.
-    ``keep=False`` (LSTM): keep nothing for backward (None instead of it), see :func:`_lstm_lean`."""
+    ``keep=False`` (LSTM): keep nothing for backward (None instead of it), see :func:`_lstm_lean`.
+    ``x`` may be a :class:`Lookup` (2-D weights, ``keep``); backward then gives its table's gradient."""
     ws = Workspace() if ws is None else ws
     if reverse:
         x = x.flip(0)
-    T = x.shape[0]
+    T = x.index.shape[0] if isinstance(x, Lookup) else x.shape[0]
     lead = tuple(h0.shape[:-1])
     H = w.w_hh.shape[-2] // GATES[mode]
-    unorder = None
-    if mode == "LSTM":
-        w, unorder = _lstm_order(w)
     # x W_ih^T + b_ih for all steps at once; LSTM and RNN add b_hh here too (GRU keeps b_hn apart)
     bias = w.b_ih
     if w.b_hh is not None and mode != "GRU":
@@ -180,17 +193,17 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
     if mode == "LSTM":
         # tanh(a) = 2 sigmoid(2 a) - 1, and torch's tanh is several times slower than its sigmoid: the
         # cell gate's rows, doubled (exactly), join the other gates in one sigmoid per step
-        w_ih, w_hh, bias = (None if t is None else _double_last_rows(t, H, dim) for t, dim in
+        w_ih, w_hh, bias = (None if t is None else _double_cell_rows(t, H, dim) for t, dim in
                             ((w_ih, -2), (w_hh, -2), (bias, -1)))
     if mode == "LSTM" and not keep:
         return _lstm_lean(x, h0, c0, w_ih, w_hh, bias, w.w_hr, H, reverse)
-    if w_ih.dim() == 2 and not x.is_contiguous():
+    if not isinstance(x, Lookup) and w_ih.dim() == 2 and not x.is_contiguous():
         x = x.contiguous()  # one copy (the projection's reshape made it anyway), kept for W_ih's gradient
     xw = _project(x, w_ih, bias, ws)
-    opts = {"dtype": x.dtype, "device": x.device}
+    opts = {"dtype": xw.dtype, "device": xw.device}
     hs = torch.empty((T + 1, *lead, h0.shape[-1]), **opts)
     hs[0] = h0
-    saved = Saved(mode, reverse, ws, w, x, xw, hs, unorder)
+    saved = Saved(mode, reverse, ws, w, x, xw, hs)
     if mode == "LSTM":
         _lstm_scan(xw, w_hh, w.w_hr, H, saved, c0)
     elif mode == "GRU":
@@ -206,15 +219,34 @@ def scan(mode: str, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None, 
     return out, hs[T], c_n, saved
 
 
-def _double_last_rows(t: torch.Tensor, H: int, dim: int) -> torch.Tensor:
+def _double_cell_rows(t: torch.Tensor, H: int, dim: int) -> torch.Tensor:
+    """A copy with the cell gate's rows (the third of torch's i, f, g, o) doubled."""
     t = t.clone()
-    t.narrow(dim, t.shape[dim] - H, H).mul_(2)
+    t.narrow(dim, 2 * H, H).mul_(2)
     return t
+
+
+def _tanh_from_doubled(t: torch.Tensor, ones: torch.Tensor) -> torch.Tensor:
+    """In place: ``sigmoid(t)`` -> ``tanh(t / 2) = 2 sigmoid(t) - 1`` (tensor operands: no scalar to wrap)."""
+    return t.add_(t).sub_(ones)
+
+
+def _lstm_step(step, gates: torch.Tensor, h: torch.Tensor, w_hh_t: torch.Tensor, ifgo: tuple, c: torch.Tensor,
+               c_next: torch.Tensor, tc: torch.Tensor, ones: torch.Tensor, h_next: torch.Tensor) -> None:
+    """One step on the gate buffer ``gates`` (holding x W_ih^T + b, the cell gate doubled), in place:
+    the gates activated, c' = f * c + i * g, tanh(c') into ``tc``, o * tanh(c') into ``h_next``. Every
+    tanh as 2 sigmoid(2 a) - 1: torch's tanh costs twice its sigmoid, and runs threads even on one step."""
+    i, f, g, o = ifgo
+    step(gates, h, w_hh_t).sigmoid_()
+    _tanh_from_doubled(g, ones)
+    torch.mul(f, c, out=c_next).addcmul_(i, g)
+    _tanh_from_doubled(torch.add(c_next, c_next, out=tc).sigmoid_(), ones)
+    torch.mul(o, tc, out=h_next)
 
 
 def _lstm_scan(xw: torch.Tensor, w_hh: torch.Tensor, w_hr: torch.Tensor | None, H: int, saved: Saved,
                c0: torch.Tensor) -> None:
-    """Gates in the order (o, i, f, g), activated in place in ``xw``, which becomes ``saved.acts``;
+    """Gates in torch's order (i, f, g, o), activated in place in ``xw``, which becomes ``saved.acts``;
     ``w_hh`` (and xw) hold the cell gate doubled."""
     T, hs = xw.shape[0], saved.hs
     shape = (T, *xw.shape[1:-1], H)
@@ -222,22 +254,18 @@ def _lstm_scan(xw: torch.Tensor, w_hh: torch.Tensor, w_hr: torch.Tensor | None, 
     cs[0] = c0
     tanh_c = saved.ws.get("tanh_c", shape, xw)
     h_raw = None if w_hr is None else torch.empty(shape, dtype=xw.dtype, device=xw.device)
+    ones = torch.ones(shape[1:], dtype=xw.dtype, device=xw.device)
     w_hh_t = w_hh.transpose(-1, -2)
     step = torch.Tensor.addmm_ if xw.dim() == 3 else torch.Tensor.baddbmm_
     # every step's views made at once (unbind): the loop's Python overhead is in the per-step slicing
     gates_ = xw.unbind(0)
-    o_, i_, f_, g_ = (xw[..., k * H:(k + 1) * H].unbind(0) for k in range(4))
+    ifgo_ = list(zip(*(xw[..., k * H:(k + 1) * H].unbind(0) for k in range(4))))
     hs_, cs_, tc_ = hs.unbind(0), cs.unbind(0), tanh_c.unbind(0)
     raw_ = None if h_raw is None else h_raw.unbind(0)
     for s in range(T):
-        step(gates_[s], hs_[s], w_hh_t).sigmoid_()
-        g_[s].mul_(2).sub_(1)  # 2 sigmoid(2 a_g) - 1 = tanh(a_g)
-        torch.mul(f_[s], cs_[s], out=cs_[s + 1]).addcmul_(i_[s], g_[s])  # c' = f * c + i * g
-        torch.tanh(cs_[s + 1], out=tc_[s])
-        if raw_ is None:
-            torch.mul(o_[s], tc_[s], out=hs_[s + 1])
-        else:
-            torch.mul(o_[s], tc_[s], out=raw_[s])
+        h_next = hs_[s + 1] if raw_ is None else raw_[s]
+        _lstm_step(step, gates_[s], hs_[s], w_hh_t, ifgo_[s], cs_[s], cs_[s + 1], tc_[s], ones, h_next)
+        if raw_ is not None:
             _step_mm(None, raw_[s], w_hr, out=hs_[s + 1])
     saved.cs, saved.tanh_c, saved.h_raw = cs, tanh_c, h_raw
 
@@ -255,22 +283,17 @@ def _lstm_lean(x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, w_ih: torch.
     gates = torch.empty((*lead, 4 * H), **opts)
     c, c_next, tc = c0.clone(), torch.empty((*lead, H), **opts), torch.empty((*lead, H), **opts)
     raw = None if w_hr is None else torch.empty((*lead, H), **opts)
+    ones = torch.ones((*lead, H), **opts)
     b = None if bias is None else _row(bias)
     w_hh_t = w_hh.transpose(-1, -2)
     step = torch.Tensor.addmm_ if x.dim() == 3 else torch.Tensor.baddbmm_
-    o, i, f, g = (gates[..., k * H:(k + 1) * H] for k in range(4))
+    ifgo = tuple(gates[..., k * H:(k + 1) * H] for k in range(4))
     hs_ = hs.unbind(0)
     for s in range(T):
         _step_mm(b, x[s], w_ih, out=gates)
-        step(gates, hs_[s], w_hh_t).sigmoid_()
-        g.mul_(2).sub_(1)  # 2 sigmoid(2 a_g) - 1 = tanh(a_g)
-        torch.mul(f, c, out=c_next).addcmul_(i, g)
+        _lstm_step(step, gates, hs_[s], w_hh_t, ifgo, c, c_next, tc, ones, hs_[s + 1] if raw is None else raw)
         c, c_next = c_next, c
-        torch.tanh(c, out=tc)
-        if raw is None:
-            torch.mul(o, tc, out=hs_[s + 1])
-        else:
-            torch.mul(o, tc, out=raw)
+        if raw is not None:
             _step_mm(None, raw, w_hr, out=hs_[s + 1])
     out = hs[1:].flip(0) if reverse else hs[1:]
     return out, hs[T], c, None
@@ -324,25 +347,19 @@ def bptt(saved: Saved, grad_out: torch.Tensor | None, grad_hn: torch.Tensor | No
             torch.mul(dh, slope[s], out=d_gates[s])
             dh = _dh_before(grad_out, s, d_gates[s], w.w_hh)
         d_hgates = d_gates
-    # every weight gradient: one product over all time steps
-    dx_gates = d_gates
-    b_ih = None if w.b_ih is None else _bias_grad(d_gates, replicated)
+    # every weight gradient: one product over all time steps (an input from a table: over its rows)
+    lookup = isinstance(saved.x, Lookup)
+    dx_gates = saved.x.row_sums(d_gates) if lookup else d_gates
+    b_ih = None if w.b_ih is None else _bias_grad(dx_gates, replicated)
     if w.b_hh is None:
         b_hh = None
     else:  # the same gradient as b_ih's, but for GRU's
-        b_hh = _bias_grad(d_hgates, replicated) if d_hgates is not d_gates else b_ih.clone()
-    lstm = saved.unorder is not None  # its gradients are copied by the gate reorder below
-    grads = Grads(_weight_grad(dx_gates, saved.x, replicated, lstm),
-                  _weight_grad(d_hgates, hs[:-1], replicated, lstm),
+        b_hh = _bias_grad(d_hgates, replicated) if mode == "GRU" else b_ih.clone()
+    grads = Grads(_weight_grad(dx_gates, saved.x, replicated), _weight_grad(d_hgates, hs[:-1], replicated),
                   b_ih, b_hh, grad_hr)
-    grad_x = _input_grad(dx_gates, w.w_ih)
-    if saved.reverse:
+    grad_x = torch.mm(dx_gates, w.w_ih) if lookup else _input_grad(dx_gates, w.w_ih)
+    if saved.reverse and not lookup:
         grad_x = grad_x.flip(0)  # back to time order
-    if saved.unorder is not None:  # LSTM: gate rows back to torch's (i, f, g, o)
-        u = saved.unorder
-        grads.w_ih, grads.w_hh = grads.w_ih.index_select(-2, u), grads.w_hh.index_select(-2, u)
-        grads.b_ih = None if b_ih is None else b_ih.index_select(-1, u)
-        grads.b_hh = None if b_hh is None else b_hh.index_select(-1, u)
     return grad_x, dh, dc, grads
 
 
@@ -352,25 +369,27 @@ def _lstm_bptt(saved: Saved, grad_out: torch.Tensor | None, dh: torch.Tensor, gr
     T = acts.shape[0]
     H = cs.shape[-1]
     lead = acts.shape[1:-1]
-    o, i, f, g = acts[..., :H], acts[..., H: 2 * H], acts[..., 2 * H: 3 * H], acts[..., 3 * H:]
+    i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
     # Every step's local derivatives at once (vectorised over time), so the loop is short:
     #   h = o * tanh(c): dc += dh * o * (1 - tanh(c)^2), d a_o = dh * tanh(c) * o (1 - o)
     #   c = f * c_prev + i * g: d a_i = dc * g * i (1 - i), d a_f = dc * c_prev * f (1 - f),
     #                           d a_g = dc * i * (1 - g^2), dc_prev = dc * f
+    # the gates that dc drives, i, f, g, are one slice (torch's order); o is the last
     ws = saved.ws
-    sig = acts[..., : 3 * H]
-    slope = torch.addcmul(sig, sig, sig, value=-1, out=ws.get("slope", sig.shape, acts))  # s (1 - s) of o, i, f
+    sig = acts[..., : 2 * H]
+    slope = torch.addcmul(sig, sig, sig, value=-1, out=ws.get("slope", sig.shape, acts))  # s (1 - s) of i, f
     coef = ws.get("coef", acts.shape, acts)
-    torch.mul(slope[..., :H], tanh_c, out=coef[..., :H])
-    torch.mul(slope[..., H: 2 * H], g, out=coef[..., H: 2 * H])
-    torch.mul(slope[..., 2 * H:], cs[:-1], out=coef[..., 2 * H: 3 * H])
+    torch.mul(slope[..., :H], g, out=coef[..., :H])
+    torch.mul(slope[..., H:], cs[:-1], out=coef[..., H: 2 * H])
     tmp = torch.mul(i, g, out=ws.get("tmp", tanh_c.shape, acts))
-    torch.addcmul(i, tmp, g, value=-1, out=coef[..., 3 * H:])
+    torch.addcmul(i, tmp, g, value=-1, out=coef[..., 2 * H: 3 * H])
+    torch.addcmul(o, o, o, value=-1, out=tmp)
+    torch.mul(tmp, tanh_c, out=coef[..., 3 * H:])
     torch.mul(o, tanh_c, out=tmp)
     dc_from_dh = torch.addcmul(o, tmp, tanh_c, value=-1, out=ws.get("dc_from_dh", tanh_c.shape, acts))
-    coef_cell = coef[..., H:].unflatten(-1, (3, H))  # the gates that dc drives: i, f, g
+    coef_cell = coef[..., : 3 * H].unflatten(-1, (3, H))
     d_gates = ws.get("d_gates", acts.shape, acts)
-    d_cell = d_gates[..., H:].unflatten(-1, (3, H))
+    d_cell = d_gates[..., : 3 * H].unflatten(-1, (3, H))
     # dL/dh_t of every step in one contiguous time-major buffer, seeded with dL/d output_t (+ dL/dh_n at
     # the last step): each step's product then adds into the previous step's row in place (addmm_, no
     # copy of a strided slice of grad_out, no fresh tensor), and with a projection it is W_hr's gradient
@@ -381,8 +400,8 @@ def _lstm_bptt(saved: Saved, grad_out: torch.Tensor | None, dh: torch.Tensor, gr
         dhs.copy_(grad_out)
     dhs[T - 1] += dh
     dc = torch.zeros(*lead, H, dtype=acts.dtype, device=acts.device) if grad_cn is None else grad_cn.clone()
-    dcf_, co_, cc_, f_ = dc_from_dh.unbind(0), coef[..., :H].unbind(0), coef_cell.unbind(0), f.unbind(0)
-    dg_, do_, dcell_ = d_gates.unbind(0), d_gates[..., :H].unbind(0), d_cell.unbind(0)
+    dcf_, co_, cc_, f_ = dc_from_dh.unbind(0), coef[..., 3 * H:].unbind(0), coef_cell.unbind(0), f.unbind(0)
+    dg_, do_, dcell_ = d_gates.unbind(0), d_gates[..., 3 * H:].unbind(0), d_cell.unbind(0)
     dh_ = dhs.unbind(0)
     addmm_ = torch.Tensor.addmm_ if acts.dim() == 3 else torch.Tensor.baddbmm_
     w_hh = w.w_hh

@@ -9,6 +9,14 @@ from .module import Module
 from .parameter import Parameter
 
 
+class TableGrad:
+    """dL/d an Embedding's output already summed by table row (what its backward's scatter-add gives):
+    handed back by a layer that took that output as rows of the table (``RNNBase.take_rows_of``)."""
+
+    def __init__(self, grad: torch.Tensor) -> None:
+        self.grad = grad  # (num_embeddings, embedding_dim)
+
+
 class Embedding(Module):
     r"""A table of ``num_embeddings`` vectors; the output holds the rows its integer input names.
 
@@ -104,7 +112,10 @@ class Embedding(Module):
             self._renorm_(table, flat)
         self._index = flat
         # index_select: torch.embedding's lookup, and its "index out of range in self" IndexError
-        return table.index_select(0, flat).view(*input.shape, self.embedding_dim)
+        out = table.index_select(0, flat).view(*input.shape, self.embedding_dim)
+        if self.replicas is None:
+            out._mininet_rows_of = (self, table, input)  # for a layer that takes it as rows of the table
+        return out
 
     def _renorm_(self, table: torch.Tensor, flat: torch.Tensor) -> None:
         """torch's ``embedding_renorm_``: each row looked up (once, however often it is named) whose norm
@@ -123,8 +134,11 @@ class Embedding(Module):
         if not self.weight.requires_grad:
             return None
         w = self.weight.data
-        g = grad_output.reshape(-1, self.embedding_dim)
         rows = w.numel() // self.embedding_dim
+        if isinstance(grad_output, TableGrad):
+            self.weight.accumulate(self._by_row(grad_output.grad, flat).view(w.shape))
+            return None
+        g = grad_output.reshape(-1, self.embedding_dim)
         if self.scale_grad_by_freq:
             counts = torch.zeros(rows, dtype=g.dtype, device=g.device).index_add_(
                 0, flat, torch.ones_like(flat, dtype=g.dtype))
@@ -135,6 +149,18 @@ class Embedding(Module):
         grad = torch.zeros((rows, self.embedding_dim), dtype=g.dtype, device=g.device).index_add_(0, flat, g)
         self.weight.accumulate(grad.view(w.shape))
         return None
+
+    def _by_row(self, grad: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+        """A gradient already summed by row: divided by the row's count with scale_grad_by_freq, the
+        padding row zeroed."""
+        if self.scale_grad_by_freq:
+            counts = torch.zeros(grad.shape[0], dtype=grad.dtype, device=grad.device).index_add_(
+                0, flat, torch.ones_like(flat, dtype=grad.dtype))
+            grad = grad / counts.clamp(min=1).unsqueeze(1)
+        if self.padding_idx is not None:
+            grad = grad.clone()
+            grad[self.padding_idx] = 0
+        return grad
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

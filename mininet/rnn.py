@@ -11,6 +11,7 @@ import torch
 
 from . import _recurrence as rec
 from . import init
+from .embedding import Embedding, TableGrad
 from .module import Module
 from .parameter import Parameter
 
@@ -114,6 +115,8 @@ class RNNBase(Module):
                     setattr(self, name, Parameter(torch.empty(shape, **opts)))
                 self._all_weights.append(names)
         self._saved: list | None = None
+        # an Embedding whose outputs this layer may take as rows of its table (see take_rows_of)
+        object.__setattr__(self, "_table_source", None)
         # per layer and direction: the scan's buffers, reused from call to call
         self._workspaces = [rec.Workspace() for _ in range(num_layers * directions)]
         self.reset_parameters()
@@ -188,6 +191,25 @@ class RNNBase(Module):
         if tuple(h.shape) != expected:
             raise RuntimeError(f"Expected hidden size {expected}, got {list(h.shape)}")
 
+    def take_rows_of(self, embedding: Embedding | None) -> None:
+        """Let training take an input that ``embedding`` just output as rows of its table: the input
+        projection, W_ih's gradient and the table's gradient then cost products with the table's rows
+        instead of with every time step and sample (see ``_recurrence.Lookup``), when the table has
+        fewer rows than the input has vectors. ``backward`` then returns, for such an input, a
+        :class:`TableGrad` for that embedding's ``backward`` in place of dL/d input: for a caller that
+        chains the two directly (a Sequential), not for one that needs dL/d input itself. None: undo."""
+        object.__setattr__(self, "_table_source", embedding)
+
+    def _lookup(self, x: torch.Tensor, keep: bool) -> rec.Lookup | None:
+        """``x`` as rows of the table of the embedding given to :meth:`take_rows_of`, where that pays."""
+        marked = getattr(x, "_mininet_rows_of", None)
+        if marked is None or marked[0] is not self._table_source or not keep or self.replicas is not None:
+            return None
+        _, table, index = marked
+        if x.dim() != 3 or index.numel() <= table.shape[0]:
+            return None
+        return rec.Lookup(table, index.transpose(0, 1) if self.batch_first else index)
+
     # ------------------------------------------------------------------ forward and backward
     def _run(self, x: torch.Tensor, h0: torch.Tensor | None, c0: torch.Tensor | None, keep: bool | None = None):
         # An LSTM in eval mode runs its forward alone (no (T, B, 4H) buffers, the large-set evaluation's
@@ -196,6 +218,7 @@ class RNNBase(Module):
             keep = self.training or self.mode != "LSTM"
         inputs = (x, h0, c0)
         batched = self._check_input(x)
+        lookup = self._lookup(x, keep)
         if not batched:
             x = x.unsqueeze(0 if self.batch_first else 1)
         xt = self._time_major(x)
@@ -220,7 +243,8 @@ class RNNBase(Module):
             outs = []
             for d in range(D):
                 k = layer * D + d
-                out, h, c, s = rec.scan(self.mode, layer_input, h0[k], None if c0 is None else c0[k],
+                scan_input = lookup if layer == 0 and lookup is not None else layer_input
+                out, h, c, s = rec.scan(self.mode, scan_input, h0[k], None if c0 is None else c0[k],
                                         self._weights(k), reverse=d == 1, ws=self._workspaces[k], keep=keep)
                 outs.append(out)
                 h_n.append(h)
@@ -233,7 +257,7 @@ class RNNBase(Module):
                 layer_output = layer_output * mask
             masks.append(mask)
             layer_input = layer_output
-        self._saved = [saved, masks, batched, given, tuple(x.shape) if batched else None] if keep else ["lean", inputs]
+        self._saved = [saved, masks, batched, given, lookup is not None] if keep else ["lean", inputs]
         output = self._user_layout(layer_input)
         h_n_t = self._states_out(torch.stack(h_n))
         c_n_t = None if self.mode != "LSTM" else self._states_out(torch.stack(c_n))
@@ -260,7 +284,7 @@ class RNNBase(Module):
             raise self._missing_forward()
         if self._saved[0] == "lean":
             self._run(*self._saved[1], keep=True)
-        saved, masks, batched, given, _ = self._saved
+        saved, masks, batched, given, table_grad = self._saved
         if not batched:
             if grad_output is not None:
                 grad_output = grad_output.unsqueeze(0 if self.batch_first else 1)
@@ -286,7 +310,7 @@ class RNNBase(Module):
                 grad_h0[k], grad_c0[k] = gh, gc
                 grad_in = gx if grad_in is None else grad_in + gx
             g = grad_in
-        grad_input = self._user_layout(g)
+        grad_input = TableGrad(g) if table_grad else self._user_layout(g)
         if not batched:
             grad_input = grad_input.squeeze(0 if self.batch_first else 1)
         if not given:

@@ -8,6 +8,7 @@ import torch
 import mininet as mn
 from mininet import optim
 from mininet.optim import lr_scheduler
+from mininet.rnn import RNNBase
 
 from . import mininet_layers
 from ...registry import REGISTRY, Namespaces, builder
@@ -64,8 +65,19 @@ class MininetTrainer:
         return [{k: v[r].detach().cpu().clone() for k, v in state.items()} for r in range(self.replicas)]
 
 
+def _take_rows_of_embeddings(model) -> None:
+    """A recurrent layer right after an Embedding in the model's chain takes the embedding's output
+    as rows of its table in training (``RNNBase.take_rows_of``): the chain hands the layer's table
+    gradient straight to the embedding."""
+    chain = list(model) if isinstance(model, mn.Sequential) else []
+    for before, layer in zip(chain, chain[1:]):
+        if isinstance(before, mn.Embedding) and isinstance(layer, RNNBase):
+            layer.take_rows_of(before)
+
+
 def _trainer(spec, states: list[dict[str, torch.Tensor]], vectorized: bool) -> MininetTrainer:
     model = build_model(BACKEND, spec)
+    _take_rows_of_embeddings(model)
     criterion = build_loss(BACKEND, spec)
     replicas = len(states) if vectorized else None
     if vectorized:
