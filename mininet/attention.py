@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import NamedTuple
@@ -291,10 +292,8 @@ class MultiheadAttention(Module):
                 kpm = F.pad(kpm, (0, extra))
             kpm = kpm.view(n, 1, 1, total).expand(-1, h, -1, -1).reshape(n * h, 1, total)
             mask = kpm if mask is None else mask + kpm
-        if causal:  # what scaled_dot_product_attention(is_causal=True) adds: -inf above the diagonal
-            allowed = torch.ones((tgt_len, total), dtype=torch.bool, device=q.device).tril()
-            mask = torch.zeros((tgt_len, total), dtype=q.dtype, device=q.device).masked_fill_(
-                allowed.logical_not(), float("-inf")).unsqueeze(0)
+        if causal:
+            mask = _causal_mask(tgt_len, total, q.dtype, q.device)
 
         q_scaled = q * math.sqrt(1.0 / float(d))
         kt = k.transpose(1, 2)
@@ -371,8 +370,8 @@ class MultiheadAttention(Module):
         dp = d_weights
         if s.drop_mask is not None:
             dp = dp * s.drop_mask if s.drop_scale == 1.0 else dp * s.drop_mask * s.drop_scale
-        probs = s.probs
-        d_scores = probs * (dp - (dp * probs).sum(-1, keepdim=True))
+        # the softmax's Jacobian, P * (dP - sum(dP * P)), as ATen's one pass computes it (the same bits)
+        d_scores = torch._softmax_backward_data(dp, s.probs, -1, s.probs.dtype)
         scale = math.sqrt(1.0 / float(self.head_dim))
         if packed is not None:
             torch.bmm(d_scores, s.k, out=packed[0]).mul_(scale)
@@ -413,6 +412,14 @@ class MultiheadAttention(Module):
             x_grads = [t.squeeze(1) for t in x_grads]
         return x_grads[0] if summed else tuple(x_grads)
 
+
+@functools.lru_cache(maxsize=16)
+def _causal_mask(tgt_len: int, src_len: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """What scaled_dot_product_attention(is_causal=True) adds: -inf above the diagonal, (1, L, S); made
+    once per shape (only read, never written)."""
+    allowed = torch.ones((tgt_len, src_len), dtype=torch.bool, device=device).tril()
+    return torch.zeros((tgt_len, src_len), dtype=dtype, device=device).masked_fill_(
+        allowed.logical_not(), float("-inf")).unsqueeze(0)
 
 
 def _check_shapes(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, key_padding_mask: torch.Tensor | None,

@@ -104,11 +104,8 @@ class CausalSelfAttention(mn.MultiheadAttention):
         return super().forward(input, input, input, attn_mask=mask, is_causal=True, need_weights=False)[0]
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
-        grads = [g for g in super().backward(grad_output) if g is not None]
-        total = grads[0]
-        for g in grads[1:]:
-            total = total + g
-        return total
+        # d query + d key + d value as one product with the stacked input projections (no sum of three)
+        return self._backward(grad_output, None, summed=True)
 
 
 class Residual(mn.Module):
