@@ -42,7 +42,10 @@ def render_to(spec, out) -> str:
 def short(path) -> list[str]:
     """--set options for a quick run of a shipped spec: 2 epochs, 2 repetitions, few points."""
     sets = ["train.epochs=2", "repetitions=2"]
-    if tomllib.loads(path.read_text())["data"]["type"] != "csv":
+    data = tomllib.loads(path.read_text())["data"]["type"]
+    if data == "text":
+        sets += ["data.max_windows=200"]
+    elif data != "csv":
         sets += ["data.n_train=120", "data.n_test=60"]
     return sets
 
