@@ -8,6 +8,7 @@ import torch
 from torch.testing import assert_close
 
 import mininet
+from mininet.embedding import TableGrad
 from mininet_cases import LAYER_CASES, build_mininet, case_inputs, layer_params
 
 
@@ -181,3 +182,33 @@ def test_lstm_in_eval_mode_runs_forward_alone_and_backward_still_works(kwargs, r
         assert_close(grads[0], xt.grad, rtol=1e-10, atol=1e-12)
         for (name, p), q in zip(lstm.named_parameters(), tl.parameters()):
             assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12, msg=name)
+
+
+@pytest.mark.parametrize("layer", [
+    lambda nn: nn.LSTM(4, 5, num_layers=2, bidirectional=True, batch_first=True, proj_size=3),
+    lambda nn: nn.GRU(4, 5, batch_first=True),
+    lambda nn: nn.RNN(4, 5, nonlinearity="relu"),
+], ids=["lstm-2layers-bidirectional-proj", "gru", "rnn-relu-time-major"])
+@pytest.mark.parametrize("options", [{}, {"padding_idx": 0}, {"scale_grad_by_freq": True}],
+                         ids=["plain", "padding_idx", "scale_grad_by_freq"])
+def test_recurrent_layer_taking_rows_of_an_embedding_gives_autograds_numbers(layer, options):
+    """take_rows_of: the input projection and the W_ih and table gradients from the table's rows
+    (what the runner's trainer uses after an Embedding), against torch autograd in float64."""
+    torch.manual_seed(0)
+    t_emb, t_rnn = torch.nn.Embedding(10, 4, **options).double(), layer(torch.nn).double()
+    m_emb, m_rnn = mininet.Embedding(10, 4, **options).double(), layer(mininet).double()
+    m_emb.load_state_dict(t_emb.state_dict())
+    m_rnn.load_state_dict(t_rnn.state_dict())
+    m_rnn.take_rows_of(m_emb)
+    index = torch.randint(10, (3, 7))  # 21 lookups of a 10-row table
+    t_out = t_rnn(t_emb(index))[0]
+    grad = torch.randn_like(t_out)
+    t_out.backward(grad)
+    m_out = m_rnn(m_emb(index))[0]
+    table_grad = m_rnn.backward(grad)[0]
+    assert isinstance(table_grad, TableGrad)  # the rows' path was taken
+    m_emb.backward(table_grad)
+    assert_close(m_out, t_out, rtol=1e-10, atol=1e-12)
+    for (name, m_p), (_, t_p) in zip([*m_emb.named_parameters(), *m_rnn.named_parameters()],
+                                     [*t_emb.named_parameters(), *t_rnn.named_parameters()]):
+        assert_close(m_p.grad, t_p.grad, rtol=1e-10, atol=1e-12, msg=name)
